@@ -1,0 +1,75 @@
+# Helpers shared by every part's CMakeLists.txt.
+
+# edgenas_test(NAME SOURCES... LIBS lib...): one GoogleTest binary, registered with ctest.
+function(edgenas_test name)
+  if(NOT EDGENAS_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()
+
+# The arrows of DESIGN.md, checked over each library's transitive link closure:
+# runtime links none of search/server/worker, search links none of server/worker,
+# worker links none of search/server. A violation stops the configure step.
+function(_edgenas_link_closure target out)
+  set(seen "")
+  set(queue ${target})
+  while(queue)
+    list(POP_FRONT queue t)
+    if(NOT TARGET ${t} OR t IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen ${t})
+    get_target_property(libs ${t} LINK_LIBRARIES)
+    if(libs)
+      list(APPEND queue ${libs})
+    endif()
+    get_target_property(ilibs ${t} INTERFACE_LINK_LIBRARIES)
+    if(ilibs)
+      list(APPEND queue ${ilibs})
+    endif()
+  endwhile()
+  set(${out} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(edgenas_check_arrows)
+  set(rules
+    "edgenas_runtime:edgenas_search,edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
+    "edgenas_search:edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
+    "edgenas_worker:edgenas_search,edgenas_server"
+    "edgenas_proto:edgenas_runtime,edgenas_search,edgenas_server,edgenas_worker")
+  foreach(rule ${rules})
+    string(REPLACE ":" ";" parts ${rule})
+    list(GET parts 0 lib)
+    list(GET parts 1 forbidden)
+    string(REPLACE "," ";" forbidden ${forbidden})
+    _edgenas_link_closure(${lib} closure)
+    foreach(f ${forbidden})
+      if(f IN_LIST closure)
+        message(FATAL_ERROR "Arrow violated: ${lib} links ${f} (see DESIGN.md, 'Parts and the direction of dependence')")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
+
+# edgenas_part(NAME DIR): the library of one part from every .cc under DIR
+# that is not a test or a main, and one test binary from its *_test.cc files.
+function(edgenas_part_sources dir out_srcs out_tests)
+  file(GLOB_RECURSE all CONFIGURE_DEPENDS ${dir}/*.cc)
+  set(srcs "")
+  set(tests "")
+  foreach(f ${all})
+    if(f MATCHES "_test\\.cc$")
+      list(APPEND tests ${f})
+    elseif(f MATCHES "_main\\.cc$" OR f MATCHES "/cli/" OR f MATCHES "_fuzz\\.cc$")
+      # executables are listed by hand
+    else()
+      list(APPEND srcs ${f})
+    endif()
+  endforeach()
+  set(${out_srcs} ${srcs} PARENT_SCOPE)
+  set(${out_tests} ${tests} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,163 @@
+// The extension point of the executor: one Layer per op kind, made by name
+// from a registry (the caller never names the concrete class). A layer runs
+// nothing itself: while the net is built it appends oneDNN primitives (or,
+// where oneDNN has none, small functions) to the net's prepared lists, in
+// the manner of oneDNN's cnn_training_f32 example.
+#ifndef EDGENAS_RUNTIME_EXEC_LAYER_H_
+#define EDGENAS_RUNTIME_EXEC_LAYER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "runtime/exec/dnnl_util.h"
+#include "runtime/exec/params.h"
+#include "runtime/graph/analyze.h"
+#include "runtime/graph/graph.h"
+
+namespace edgenas {
+
+using Args = std::unordered_map<int, dnnl::memory>;
+
+// One entry of a prepared list: a primitive with its arguments, or a function.
+struct Step {
+  dnnl::primitive prim;
+  Args args;
+  std::function<void()> fn;
+  int node = -1;  // for profiles; -1 for the net's own steps
+};
+
+// One activation of the net and, in training, its gradient.
+struct Value {
+  MemDesc md;
+  dnnl::memory mem;
+  bool needs_grad = false;
+  std::vector<dnnl::memory> diff_parts;  // one per consumer that sends a gradient
+  dnnl::memory diff;                     // in `md`, once the parts are summed
+};
+
+// Inference-time rewrites: batch norm folded into the conv or dense before
+// it, activations fused as post-ops, dropout removed.
+struct FusionPlan {
+  std::vector<int> alias;                  // node -> node whose value it is, or -1
+  std::vector<int> folded_bn;              // conv/dense -> batch-norm node folded in, or -1
+  std::vector<std::vector<int>> fused;     // conv/dense -> activation nodes applied as post-ops
+};
+
+struct NetLists {
+  std::vector<Step> load;      // before a forward pass, when the weights changed
+  std::vector<Step> forward;
+  std::vector<Step> backward;
+  std::vector<Step> grad_out;  // gradients to their canonical layout
+};
+
+// What a layer sees while the net is built.
+class NetBuilder {
+ public:
+  NetBuilder(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, ParamStore* store,
+             int batch, bool training, uint64_t seed);
+
+  bool training() const { return training_; }
+  int batch() const { return batch_; }
+  const Graph& graph() const { return graph_; }
+  const GraphInfo& info() const { return info_; }
+  const FusionPlan& plan() const { return plan_; }
+  int node_index() const { return node_; }
+  const Node& node() const { return graph_.nodes[node_]; }
+  const NodeInfo& node_info() const { return info_.nodes[node_]; }
+  std::mt19937_64& rng() { return rng_; }
+
+  // The logical dims of a value with this shape at this batch: {N, C, H, W} or {N, F}.
+  dnnl::memory::dims Dims(const ValueShape& shape) const;
+  dnnl::memory::dims OutDims() const { return Dims(node_info().shape); }
+  dnnl::memory::dims InDims(int k) const;
+
+  int num_inputs() const { return static_cast<int>(node_info().inputs.size()); }
+  Value& In(int k);
+  Value& Out();
+
+  dnnl::memory Alloc(const MemDesc& md);  // zero-filled
+  void SetOutput(const MemDesc& md) { Out().md = md, Out().mem = Alloc(md); }
+
+  // Input k in layout `want`: the value itself, or a copy made by a reorder
+  // appended to the forward list.
+  dnnl::memory InputAs(int k, const MemDesc& want);
+  // Input k as a plain 2-D (N, C*H*W) matrix (implicit flatten).
+  dnnl::memory InputFlat(int k);
+  // `m` in layout `want`: itself, or a copy made by a reorder appended to the
+  // backward list.
+  dnnl::memory BackwardAs(const dnnl::memory& m, const MemDesc& want);
+
+  void Forward(const dnnl::primitive& p, Args args);
+  void ForwardFn(std::function<void()> fn);
+  void Backward(const dnnl::primitive& p, Args args);
+  void BackwardFn(std::function<void()> fn);
+
+  // The gradient of the node's output, in Out().md.
+  const dnnl::memory& OutDiff() { return Out().diff; }
+  bool InputNeedsGrad(int k) { return In(k).needs_grad; }
+  // A gradient contribution for input k, in any layout.
+  void AddInputGrad(int k, const dnnl::memory& diff);
+
+  // The node's parameter `part` ("weight", "bias", ...) in layout `md`:
+  // reloaded from the store before a forward pass when the store changed.
+  dnnl::memory ParamMemory(const char* part, const MemDesc& md);
+  // A parameter derived from the store by `fill` (into a canonical buffer of
+  // `dims`), e.g. weights with batch norm folded in, in layout `md`.
+  dnnl::memory DerivedParamMemory(const std::vector<int64_t>& dims, const MemDesc& md,
+                                  std::function<void(float*)> fill);
+  // Where backward writes the gradient of `part`, in layout `md`; it reaches
+  // the canonical gradient at the end of backward.
+  dnnl::memory GradMemory(const char* part, const MemDesc& md);
+  ParamTensor* Param(const char* part);
+  // Tells every net sharing the store that values changed (running statistics).
+  void TouchParams() { store_->Touch(); }
+  ParamStore* store() { return store_; }
+
+  // Net-level access (not for layers).
+  void SetNode(int node) { node_ = node; }
+  std::vector<Value>& values() { return values_; }
+  Value& input_value() { return input_; }
+  NetLists& lists() { return lists_; }
+  std::map<std::string, ParamTensor>& grads() { return grads_; }
+  // Sums node v's gradient parts into its diff (in its md).
+  void FinalizeDiff(Value& v, int node);
+
+ private:
+  void Reorder(std::vector<Step>* list, const dnnl::memory& from, const dnnl::memory& to);
+
+  const Graph& graph_;
+  const GraphInfo& info_;
+  const FusionPlan& plan_;
+  ParamStore* store_;
+  const int batch_;
+  const bool training_;
+  std::mt19937_64 rng_;
+  int node_ = -1;
+  Value input_;
+  std::vector<Value> values_;
+  NetLists lists_;
+  std::map<std::string, ParamTensor> grads_;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  // Decides the output layout and appends forward (and load) steps. Called
+  // in topological order.
+  virtual absl::Status BuildForward(NetBuilder& b) = 0;
+  // Appends backward steps: reads b.OutDiff(), adds input gradients and
+  // writes parameter gradients. Called in reverse topological order.
+  virtual absl::Status BuildBackward(NetBuilder& b) = 0;
+};
+
+std::unique_ptr<Layer> MakeLayer(OpKind op);
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_RUNTIME_EXEC_LAYER_H_

@@ -1,0 +1,96 @@
+// Convolution (grouped and depthwise too, with dilation and bias) on
+// oneDNN's convolution primitives; batch norm and activations fused in
+// inference.
+#include "runtime/exec/layers/activation.h"
+#include "runtime/exec/layers/fold.h"
+#include "runtime/exec/layers/layers.h"
+
+namespace edgenas {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::prop_kind;
+
+class ConvLayer : public Layer {
+ public:
+  absl::Status BuildForward(NetBuilder& b) override {
+    const ConvAttrs& a = b.node().conv;
+    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
+    const int64_t cin = in[1];
+    if (a.groups == 1) {
+      wdims_ = {a.out_channels, cin, a.kernel_h, a.kernel_w};
+    } else {
+      wdims_ = {a.groups, a.out_channels / a.groups, cin / a.groups, a.kernel_h, a.kernel_w};
+    }
+    strides_ = {a.stride_h, a.stride_w};
+    dilates_ = {a.dilation_h - 1, a.dilation_w - 1};
+    pad_ = {a.pad_h, a.pad_w};
+    const int folded = b.training() ? -1 : b.plan().folded_bn[b.node_index()];
+    has_bias_ = a.bias || folded >= 0;
+    const MemDesc bias_md = PlainDesc({a.out_channels});
+
+    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    dnnl::primitive_attr attr;
+    if (!b.training()) attr.set_post_ops(ActivationPostOps(b.graph(), b.plan().fused[b.node_index()]));
+    auto desc = has_bias_
+        ? dnnl::convolution_forward::desc(prop, algorithm::convolution_direct, AnyDesc(in),
+                                          AnyDesc(wdims_), bias_md, AnyDesc(out), strides_,
+                                          dilates_, pad_, pad_)
+        : dnnl::convolution_forward::desc(prop, algorithm::convolution_direct, AnyDesc(in),
+                                          AnyDesc(wdims_), AnyDesc(out), strides_, dilates_, pad_,
+                                          pad_);
+    fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, attr, CpuEngine());
+
+    src_ = b.InputAs(0, fwd_pd_.src_desc());
+    LayerWeights w = LoadWeights(b, fwd_pd_.weights_desc(), bias_md, a.bias);
+    weights_ = w.weights;
+    b.SetOutput(fwd_pd_.dst_desc());
+    Args args{{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, b.Out().mem}};
+    if (has_bias_) args[DNNL_ARG_BIAS] = w.bias;
+    b.Forward(dnnl::convolution_forward(fwd_pd_), std::move(args));
+    return absl::OkStatus();
+  }
+
+  absl::Status BuildBackward(NetBuilder& b) override {
+    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
+    const MemDesc bias_md = PlainDesc({b.node().conv.out_channels});
+    if (b.InputNeedsGrad(0)) {
+      dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, AnyDesc(in),
+                                                 AnyDesc(wdims_), AnyDesc(out), strides_,
+                                                 dilates_, pad_, pad_);
+      dnnl::convolution_backward_data::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
+      dnnl::memory diff_src = b.Alloc(pd.diff_src_desc());
+      b.Backward(dnnl::convolution_backward_data(pd),
+                 {{DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
+                  {DNNL_ARG_WEIGHTS, b.BackwardAs(weights_, pd.weights_desc())},
+                  {DNNL_ARG_DIFF_SRC, diff_src}});
+      b.AddInputGrad(0, diff_src);
+    }
+    auto desc = has_bias_
+        ? dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, AnyDesc(in),
+                                                   AnyDesc(wdims_), bias_md, AnyDesc(out),
+                                                   strides_, dilates_, pad_, pad_)
+        : dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, AnyDesc(in),
+                                                   AnyDesc(wdims_), AnyDesc(out), strides_,
+                                                   dilates_, pad_, pad_);
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
+    Args args{{DNNL_ARG_SRC, b.BackwardAs(src_, pd.src_desc())},
+              {DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
+              {DNNL_ARG_DIFF_WEIGHTS, b.GradMemory("weight", pd.diff_weights_desc())}};
+    if (has_bias_) args[DNNL_ARG_DIFF_BIAS] = b.GradMemory("bias", pd.diff_bias_desc());
+    b.Backward(dnnl::convolution_backward_weights(pd), std::move(args));
+    return absl::OkStatus();
+  }
+
+ private:
+  dnnl::memory::dims wdims_, strides_, dilates_, pad_;
+  bool has_bias_ = false;
+  dnnl::convolution_forward::primitive_desc fwd_pd_;
+  dnnl::memory src_, weights_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> MakeConvLayer() { return std::make_unique<ConvLayer>(); }
+
+}  // namespace edgenas

@@ -1,0 +1,77 @@
+// Dense (inner product) over the flattened input; batch norm and
+// activations fused in inference.
+#include "runtime/exec/layers/activation.h"
+#include "runtime/exec/layers/fold.h"
+#include "runtime/exec/layers/layers.h"
+
+namespace edgenas {
+namespace {
+
+using dnnl::prop_kind;
+
+class DenseLayer : public Layer {
+ public:
+  absl::Status BuildForward(NetBuilder& b) override {
+    const DenseAttrs& a = b.node().dense;
+    src_ = b.InputFlat(0);
+    const int64_t features = src_.get_desc().dims()[1];
+    wdims_ = {a.units, features};
+    const int folded = b.training() ? -1 : b.plan().folded_bn[b.node_index()];
+    has_bias_ = a.bias || folded >= 0;
+    const MemDesc bias_md = PlainDesc({a.units});
+    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    dnnl::primitive_attr attr;
+    if (!b.training()) attr.set_post_ops(ActivationPostOps(b.graph(), b.plan().fused[b.node_index()]));
+    auto desc = has_bias_ ? dnnl::inner_product_forward::desc(prop, src_.get_desc(), AnyDesc(wdims_),
+                                                              bias_md, AnyDesc(b.OutDims()))
+                          : dnnl::inner_product_forward::desc(prop, src_.get_desc(), AnyDesc(wdims_),
+                                                              AnyDesc(b.OutDims()));
+    fwd_pd_ = dnnl::inner_product_forward::primitive_desc(desc, attr, CpuEngine());
+    LayerWeights w = LoadWeights(b, fwd_pd_.weights_desc(), bias_md, a.bias);
+    weights_ = w.weights;
+    b.SetOutput(fwd_pd_.dst_desc());
+    Args args{{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, b.Out().mem}};
+    if (has_bias_) args[DNNL_ARG_BIAS] = w.bias;
+    b.Forward(dnnl::inner_product_forward(fwd_pd_), std::move(args));
+    return absl::OkStatus();
+  }
+
+  absl::Status BuildBackward(NetBuilder& b) override {
+    const MemDesc src_md = src_.get_desc();
+    const MemDesc bias_md = PlainDesc({b.node().dense.units});
+    if (b.InputNeedsGrad(0)) {
+      dnnl::inner_product_backward_data::desc desc(AnyDesc(src_md.dims()), AnyDesc(wdims_),
+                                                   AnyDesc(b.OutDims()));
+      dnnl::inner_product_backward_data::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
+      dnnl::memory diff_src = b.Alloc(pd.diff_src_desc());
+      b.Backward(dnnl::inner_product_backward_data(pd),
+                 {{DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
+                  {DNNL_ARG_WEIGHTS, b.BackwardAs(weights_, pd.weights_desc())},
+                  {DNNL_ARG_DIFF_SRC, diff_src}});
+      b.AddInputGrad(0, b.BackwardAs(diff_src, PlainDesc(src_md.dims())));
+    }
+    auto desc = has_bias_
+        ? dnnl::inner_product_backward_weights::desc(src_md, AnyDesc(wdims_), bias_md,
+                                                     AnyDesc(b.OutDims()))
+        : dnnl::inner_product_backward_weights::desc(src_md, AnyDesc(wdims_), AnyDesc(b.OutDims()));
+    dnnl::inner_product_backward_weights::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
+    Args args{{DNNL_ARG_SRC, src_},
+              {DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
+              {DNNL_ARG_DIFF_WEIGHTS, b.GradMemory("weight", pd.diff_weights_desc())}};
+    if (has_bias_) args[DNNL_ARG_DIFF_BIAS] = b.GradMemory("bias", pd.diff_bias_desc());
+    b.Backward(dnnl::inner_product_backward_weights(pd), std::move(args));
+    return absl::OkStatus();
+  }
+
+ private:
+  dnnl::memory::dims wdims_;
+  bool has_bias_ = false;
+  dnnl::inner_product_forward::primitive_desc fwd_pd_;
+  dnnl::memory src_, weights_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> MakeDenseLayer() { return std::make_unique<DenseLayer>(); }
+
+}  // namespace edgenas

@@ -1,0 +1,62 @@
+// Elementwise product a * b, where b has a's shape or is (C, 1, 1) and
+// broadcasts over height and width (squeeze-and-excite). Gradients:
+// da = dy * b; db = dy * a, summed over height and width when broadcast.
+#include "runtime/exec/layers/layers.h"
+
+namespace edgenas {
+namespace {
+
+using dnnl::algorithm;
+
+class MultiplyLayer : public Layer {
+ public:
+  absl::Status BuildForward(NetBuilder& b) override {
+    a_ = b.In(0).mem;
+    b_ = b.In(1).mem;
+    dnnl::binary::desc desc(algorithm::binary_mul, a_.get_desc(), b_.get_desc(), b.In(0).md);
+    dnnl::binary::primitive_desc pd(desc, CpuEngine());
+    b.SetOutput(pd.dst_desc());
+    b.Forward(dnnl::binary(pd),
+              {{DNNL_ARG_SRC_0, a_}, {DNNL_ARG_SRC_1, b_}, {DNNL_ARG_DST, b.Out().mem}});
+    return absl::OkStatus();
+  }
+
+  absl::Status BuildBackward(NetBuilder& b) override {
+    const dnnl::memory dy = b.OutDiff();
+    if (b.InputNeedsGrad(0)) {
+      dnnl::binary::desc desc(algorithm::binary_mul, dy.get_desc(), b_.get_desc(), a_.get_desc());
+      dnnl::binary::primitive_desc pd(desc, CpuEngine());
+      dnnl::memory da = b.Alloc(pd.dst_desc());
+      b.Backward(dnnl::binary(pd), {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, b_}, {DNNL_ARG_DST, da}});
+      b.AddInputGrad(0, da);
+    }
+    if (b.InputNeedsGrad(1)) {
+      const MemDesc bmd = b_.get_desc();
+      const bool broadcast = bmd.dims() != a_.get_desc().dims();
+      dnnl::binary::desc desc(algorithm::binary_mul, dy.get_desc(), a_.get_desc(),
+                              broadcast ? a_.get_desc() : bmd);
+      dnnl::binary::primitive_desc pd(desc, CpuEngine());
+      dnnl::memory prod = b.Alloc(pd.dst_desc());
+      b.Backward(dnnl::binary(pd), {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, a_}, {DNNL_ARG_DST, prod}});
+      if (broadcast) {
+        dnnl::reduction::desc rdesc(algorithm::reduction_sum, prod.get_desc(), bmd, 0.0f, 0.0f);
+        dnnl::reduction::primitive_desc rpd(rdesc, CpuEngine());
+        dnnl::memory db = b.Alloc(rpd.dst_desc());
+        b.Backward(dnnl::reduction(rpd), {{DNNL_ARG_SRC, prod}, {DNNL_ARG_DST, db}});
+        b.AddInputGrad(1, db);
+      } else {
+        b.AddInputGrad(1, prod);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  dnnl::memory a_, b_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> MakeMultiplyLayer() { return std::make_unique<MultiplyLayer>(); }
+
+}  // namespace edgenas

@@ -1,0 +1,67 @@
+// Max pool, average pool (padding excluded from the average) and global
+// average pool, on oneDNN's pooling primitives.
+#include "runtime/exec/layers/layers.h"
+
+namespace edgenas {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::prop_kind;
+
+class PoolLayer : public Layer {
+ public:
+  absl::Status BuildForward(NetBuilder& b) override {
+    const Node& n = b.node();
+    const dnnl::memory::dims in = b.InDims(0);
+    if (n.op == OpKind::kGlobalAvgPool) {
+      alg_ = algorithm::pooling_avg_exclude_padding;
+      kernel_ = {in[2], in[3]};
+      strides_ = {1, 1};
+      pad_ = {0, 0};
+    } else {
+      alg_ = n.op == OpKind::kMaxPool ? algorithm::pooling_max
+                                      : algorithm::pooling_avg_exclude_padding;
+      kernel_ = {n.pool.kernel_h, n.pool.kernel_w};
+      strides_ = {n.pool.stride_h, n.pool.stride_w};
+      pad_ = {n.pool.pad_h, n.pool.pad_w};
+    }
+    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    dnnl::pooling_forward::desc desc(prop, alg_, b.In(0).md, AnyDesc(b.OutDims()), strides_,
+                                     kernel_, pad_, pad_);
+    fwd_pd_ = dnnl::pooling_forward::primitive_desc(desc, CpuEngine());
+    b.SetOutput(fwd_pd_.dst_desc());
+    Args args{{DNNL_ARG_SRC, b.In(0).mem}, {DNNL_ARG_DST, b.Out().mem}};
+    if (b.training() && alg_ == algorithm::pooling_max) {
+      workspace_ = b.Alloc(fwd_pd_.workspace_desc());
+      args[DNNL_ARG_WORKSPACE] = workspace_;
+    }
+    b.Forward(dnnl::pooling_forward(fwd_pd_), std::move(args));
+    return absl::OkStatus();
+  }
+
+  absl::Status BuildBackward(NetBuilder& b) override {
+    if (!b.InputNeedsGrad(0)) return absl::OkStatus();
+    dnnl::pooling_backward::desc desc(alg_, AnyDesc(b.InDims(0)), b.Out().md, strides_, kernel_,
+                                      pad_, pad_);
+    dnnl::pooling_backward::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
+    dnnl::memory diff_src = b.Alloc(pd.diff_src_desc());
+    Args args{{DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
+              {DNNL_ARG_DIFF_SRC, diff_src}};
+    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+    b.Backward(dnnl::pooling_backward(pd), std::move(args));
+    b.AddInputGrad(0, diff_src);
+    return absl::OkStatus();
+  }
+
+ private:
+  algorithm alg_ = algorithm::pooling_max;
+  dnnl::memory::dims kernel_, strides_, pad_;
+  dnnl::pooling_forward::primitive_desc fwd_pd_;
+  dnnl::memory workspace_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> MakePoolLayer() { return std::make_unique<PoolLayer>(); }
+
+}  // namespace edgenas

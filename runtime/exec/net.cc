@@ -1,0 +1,220 @@
+#include "runtime/exec/net.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace edgenas {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+bool SingleConsumer(const GraphInfo& info, int v, int* consumer) {
+  const std::vector<int>& c = info.nodes[v].consumers;
+  if (c.size() != 1 || v == info.output) return false;
+  *consumer = c[0];
+  return info.nodes[c[0]].inputs.size() == 1;
+}
+
+}  // namespace
+
+FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
+  const int n = static_cast<int>(graph.nodes.size());
+  FusionPlan plan;
+  plan.alias.assign(n, -1);
+  plan.folded_bn.assign(n, -1);
+  plan.fused.assign(n, {});
+  if (mode == NetMode::kTrain) return plan;
+  for (int v : info.order) {
+    const OpKind op = graph.nodes[v].op;
+    if (op == OpKind::kDropout && info.nodes[v].inputs[0] != kGraphInput) {
+      plan.alias[v] = info.nodes[v].inputs[0];
+      continue;
+    }
+    if (op != OpKind::kConv && op != OpKind::kDense) continue;
+    int cur = v, next = -1;
+    if (SingleConsumer(info, cur, &next) && graph.nodes[next].op == OpKind::kBatchNorm) {
+      plan.folded_bn[v] = next;
+      plan.alias[next] = v;
+      cur = next;
+    }
+    if (SingleConsumer(info, cur, &next) && IsActivation(graph.nodes[next].op)) {
+      plan.fused[v].push_back(next);
+      plan.alias[next] = v;
+    }
+  }
+  return plan;
+}
+
+CompiledNet::CompiledNet(Graph graph, GraphInfo info, ParamStore* params,
+                         const NetOptions& options)
+    : graph_(std::move(graph)), info_(std::move(info)), params_(params), options_(options) {}
+
+CompiledNet::~CompiledNet() = default;
+
+absl::StatusOr<std::unique_ptr<CompiledNet>> CompiledNet::Create(const Graph& graph,
+                                                                 ParamStore* params,
+                                                                 const NetOptions& options) {
+  if (options.batch < 1 || options.batch > (1 << 16))
+    return absl::InvalidArgumentError(absl::StrCat("batch: ", options.batch, " is outside [1, 65536]"));
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
+  if (!info.ok()) return info.status();
+  for (int v = 0; v < static_cast<int>(graph.nodes.size()); ++v) {
+    for (const ParamSpec& spec : ParamSpecs(graph, *info, v)) {
+      const ParamTensor* t = params->Find(spec.key);
+      if (t == nullptr)
+        return absl::FailedPreconditionError(absl::StrCat("parameter '", spec.key, "': missing"));
+      if (t->dims != spec.dims)
+        return absl::FailedPreconditionError(
+            absl::StrCat("parameter '", spec.key, "': has dims [", absl::StrJoin(t->dims, ","),
+                         "], the graph needs [", absl::StrJoin(spec.dims, ","), "]"));
+    }
+  }
+  std::unique_ptr<CompiledNet> net(new CompiledNet(graph, *std::move(info), params, options));
+  try {
+    if (absl::Status s = net->Build(); !s.ok()) return s;
+  } catch (const dnnl::error& e) {
+    return DnnlStatus(e, "building the net");
+  }
+  return net;
+}
+
+absl::Status CompiledNet::Build() {
+  const bool training = options_.mode == NetMode::kTrain;
+  plan_ = PlanFusion(graph_, info_, options_.mode);
+  stream_ = std::make_unique<dnnl::stream>(CpuEngine());
+  NetBuilder b(graph_, info_, plan_, params_, options_.batch, training, options_.seed);
+
+  Value& in = b.input_value();
+  in.md = PlainDesc(b.Dims(info_.input_shape));
+  in.mem = b.Alloc(in.md);
+  for (Value& v : b.values()) v.needs_grad = training;
+
+  layers_.resize(graph_.nodes.size());
+  for (int v : info_.order) {
+    b.SetNode(v);
+    if (plan_.alias[v] >= 0) {
+      b.values()[v] = b.values()[plan_.alias[v]];
+      continue;
+    }
+    layers_[v] = MakeLayer(graph_.nodes[v].op);
+    absl::Status s;
+    try {
+      s = layers_[v]->BuildForward(b);
+    } catch (const dnnl::error& e) {
+      s = DnnlStatus(e, "forward");
+    }
+    if (!s.ok())
+      return absl::Status(s.code(), absl::StrCat("node '", graph_.nodes[v].name, "': ", s.message()));
+  }
+
+  // The logits: the output, or in training the input of a trailing softmax.
+  int logits_node = info_.output;
+  const bool skip_softmax = training && graph_.nodes[logits_node].op == OpKind::kSoftmax &&
+                            info_.nodes[logits_node].inputs[0] != kGraphInput;
+  if (skip_softmax) logits_node = info_.nodes[logits_node].inputs[0];
+  b.SetNode(logits_node);
+  Value& lv = b.values()[logits_node];
+  const MemDesc plain = PlainDesc(lv.md.dims());
+  if (lv.md == plain) {
+    logits_ = lv.mem;
+  } else {
+    logits_ = b.Alloc(plain);
+    Step s;
+    s.prim = dnnl::reorder(lv.mem, logits_);
+    s.args = {{DNNL_ARG_FROM, lv.mem}, {DNNL_ARG_TO, logits_}};
+    b.lists().forward.push_back(std::move(s));
+  }
+
+  if (training) {
+    dlogits_ = b.Alloc(plain);
+    lv.diff_parts.push_back(dlogits_);
+    for (auto it = info_.order.rbegin(); it != info_.order.rend(); ++it) {
+      const int v = *it;
+      if (skip_softmax && v == info_.output) continue;
+      b.SetNode(v);
+      b.FinalizeDiff(b.values()[v], v);
+      absl::Status s;
+      try {
+        s = layers_[v]->BuildBackward(b);
+      } catch (const dnnl::error& e) {
+        s = DnnlStatus(e, "backward");
+      }
+      if (!s.ok())
+        return absl::Status(s.code(),
+                            absl::StrCat("node '", graph_.nodes[v].name, "': ", s.message()));
+    }
+  }
+  lists_ = std::move(b.lists());
+  grads_ = std::move(b.grads());
+  values_ = std::move(b.values());
+  input_ = b.input_value();
+  return absl::OkStatus();
+}
+
+void CompiledNet::Run(std::vector<Step>& list) {
+  if (!options_.profile) {
+    for (Step& s : list) {
+      if (s.fn) {
+        s.fn();
+      } else {
+        s.prim.execute(*stream_, s.args);
+      }
+    }
+    return;
+  }
+  for (Step& s : list) {
+    auto t0 = Clock::now();
+    if (s.fn) {
+      s.fn();
+      profile_.function_ms += MsSince(t0);
+    } else {
+      s.prim.execute(*stream_, s.args);
+      profile_.primitive_ms += MsSince(t0);
+    }
+  }
+}
+
+void CompiledNet::Forward(const float* input) {
+  auto t0 = Clock::now();
+  std::memcpy(input_.mem.get_data_handle(), input,
+              sizeof(float) * static_cast<size_t>(options_.batch) * info_.input_shape.elements());
+  if (params_->version() != loaded_version_) {
+    loaded_version_ = params_->version();
+    Run(lists_.load);
+  }
+  Run(lists_.forward);
+  stream_->wait();
+  if (options_.profile) {
+    profile_.total_ms += MsSince(t0);
+    ++profile_.passes;
+  }
+}
+
+const float* CompiledNet::Logits() const {
+  return static_cast<const float*>(logits_.get_data_handle());
+}
+
+void CompiledNet::Backward(const float* dlogits) {
+  auto t0 = Clock::now();
+  std::memcpy(dlogits_.get_data_handle(), dlogits, dlogits_.get_desc().get_size());
+  Run(lists_.backward);
+  Run(lists_.grad_out);
+  stream_->wait();
+  if (options_.profile) profile_.total_ms += MsSince(t0);
+}
+
+int64_t CompiledNet::num_primitives() const {
+  int64_t n = 0;
+  for (const auto* list : {&lists_.forward, &lists_.backward})
+    for (const Step& s : *list) n += s.fn ? 0 : 1;
+  return n;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,103 @@
+// CompiledNet: a graph prepared once for one batch size and one mode.
+//
+// Built once: primitive descriptors from format_tag::any, reorders only where
+// layouts differ, max-pool workspaces, memory reused across steps. Running it
+// only walks the prepared lists. The weights stay in the ParamStore (shared
+// with other nets); the net reloads them when the store's version changes.
+//
+// Threads: oneDNN primitives run on the thread that runs the net. One compute
+// thread owns a net; nothing else may call it concurrently.
+#ifndef EDGENAS_RUNTIME_EXEC_NET_H_
+#define EDGENAS_RUNTIME_EXEC_NET_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/exec/layer.h"
+#include "runtime/exec/params.h"
+#include "runtime/graph/analyze.h"
+#include "runtime/graph/graph.h"
+
+namespace edgenas {
+
+enum class NetMode {
+  kTrain,      // batch statistics, dropout, backward
+  kInference,  // running statistics, batch norm folded, activations fused
+};
+
+struct NetOptions {
+  NetMode mode = NetMode::kInference;
+  int batch = 1;
+  uint64_t seed = 1;     // dropout masks
+  bool profile = false;  // time every step (see Profile)
+};
+
+// Where the time of the last passes went.
+struct NetProfile {
+  double total_ms = 0;      // wall time inside Forward/Backward
+  double primitive_ms = 0;  // inside oneDNN primitives
+  double function_ms = 0;   // inside the net's own steps (dropout, statistics, ...)
+  int64_t passes = 0;
+};
+
+class CompiledNet {
+ public:
+  // `params` must hold every tensor of the graph (see InitParams) and outlive
+  // the net; the net neither owns nor resizes it.
+  static absl::StatusOr<std::unique_ptr<CompiledNet>> Create(const Graph& graph,
+                                                             ParamStore* params,
+                                                             const NetOptions& options);
+
+  // `input`: batch x C x H x W floats, NCHW. Runs the forward list.
+  void Forward(const float* input);
+  // batch x num_classes logits of the last Forward, row-major. In inference
+  // mode a trailing softmax node is applied; in training the logits are the
+  // softmax's input (the loss owns the softmax).
+  const float* Logits() const;
+  // Training only: back-propagates `dlogits` (batch x num_classes, the
+  // gradient of the loss with respect to Logits()) and fills Grads().
+  void Backward(const float* dlogits);
+  // Parameter gradients of the last Backward, keyed like the ParamStore.
+  const std::map<std::string, ParamTensor>& Grads() const { return grads_; }
+
+  const Graph& graph() const { return graph_; }
+  const GraphInfo& info() const { return info_; }
+  int batch() const { return options_.batch; }
+  NetMode mode() const { return options_.mode; }
+  const NetProfile& profile() const { return profile_; }
+  void ResetProfile() { profile_ = NetProfile(); }
+  int64_t num_primitives() const;
+
+  ~CompiledNet();
+
+ private:
+  CompiledNet(Graph graph, GraphInfo info, ParamStore* params, const NetOptions& options);
+  absl::Status Build();
+  void Run(std::vector<Step>& list);
+
+  Graph graph_;
+  GraphInfo info_;
+  FusionPlan plan_;
+  ParamStore* params_;
+  NetOptions options_;
+  std::unique_ptr<dnnl::stream> stream_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  NetLists lists_;
+  std::map<std::string, ParamTensor> grads_;
+  std::vector<Value> values_;
+  Value input_;
+  dnnl::memory logits_;    // plain (batch, classes)
+  dnnl::memory dlogits_;   // plain (batch, classes)
+  uint64_t loaded_version_ = 0;
+  NetProfile profile_;
+};
+
+// Decides what inference fuses (exposed for tests).
+FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode);
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_RUNTIME_EXEC_NET_H_
