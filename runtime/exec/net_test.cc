@@ -1,0 +1,350 @@
+// The executor against the reference interpreter (forward, both modes) and
+// against central finite differences (backward), op by op and per preset.
+#include "runtime/exec/net.h"
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/graph/blocks.h"
+#include "runtime/graph/presets.h"
+#include "runtime/testing/reference_forward.h"
+
+namespace edgenas {
+namespace {
+
+struct OpCase {
+  std::string name;
+  std::function<void(GraphBuilder&, Graph&)> build;  // appends nodes; the last is the output
+  Shape3 input{3, 9, 9};
+};
+
+// conv(3 -> c) with a bias, so parameters sit upstream of the op under test.
+std::string Stem(GraphBuilder& b, int c, const std::string& name = "stem") {
+  return b.Conv(name, "input", c, 3, 1, 1);
+}
+
+std::vector<OpCase> OpCases() {
+  std::vector<OpCase> cases;
+  auto add = [&](std::string name, std::function<void(GraphBuilder&, Graph&)> f,
+                 Shape3 in = Shape3{3, 9, 9}) { cases.push_back({std::move(name), std::move(f), in}); };
+  add("conv", [](GraphBuilder& b, Graph&) { b.Dense("fc", b.Conv("c", "input", 4, 3, 1, 1), 5); });
+  add("conv_strided_dilated_nobias", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Conv("c", "input", 6, 3, 2, 2, 1, false, 2), 5);
+  });
+  add("conv_rect_kernel", [](GraphBuilder& b, Graph& g) {
+    std::string x = b.Conv("c", "input", 4, 3, 1, 0);
+    g.nodes.back().conv.kernel_w = 5;
+    g.nodes.back().conv.pad_w = 2;
+    b.Dense("fc", x, 5);
+  });
+  add("conv_grouped", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Conv("g", Stem(b, 6), 6, 3, 1, 1, 3), 5);
+  });
+  add("conv_depthwise", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Conv("dw", Stem(b, 16), 16, 3, 2, 1, 16), 5);
+  });
+  add("dense_flat", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Op("flat", OpKind::kFlatten, {"input"});
+    b.Dense("fc2", b.Act("r", b.Dense("fc1", x, 7), OpKind::kRelu), 5);
+  });
+  add("dense_nobias", [](GraphBuilder& b, Graph&) { b.Dense("fc", Stem(b, 4), 5, false); });
+  add("max_pool", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Pool("p", Stem(b, 4), OpKind::kMaxPool, 3, 2, 1), 5);
+  });
+  add("avg_pool", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Pool("p", Stem(b, 4), OpKind::kAvgPool, 3, 2, 1), 5);
+  });
+  add("global_avg_pool", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Op("p", OpKind::kGlobalAvgPool, {Stem(b, 20)}), 5);
+  });
+  add("batch_norm", [](GraphBuilder& b, Graph&) { b.Dense("fc", b.BatchNorm("bn", Stem(b, 5)), 5); });
+  add("batch_norm_flat", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Dense("fc1", b.Op("flat", OpKind::kFlatten, {"input"}), 6);
+    b.Dense("fc2", b.BatchNorm("bn", x), 5);
+  });
+  for (OpKind act : {OpKind::kRelu, OpKind::kRelu6, OpKind::kElu, OpKind::kSigmoid,
+                     OpKind::kHardSigmoid, OpKind::kTanh, OpKind::kHardSwish}) {
+    add(OpName(act), [act](GraphBuilder& b, Graph& g) {
+      std::string x = b.Act("a", Stem(b, 4), act);
+      if (act == OpKind::kElu) g.nodes.back().alpha = 0.7f;
+      b.Dense("fc", x, 5);
+    });
+  }
+  add("add", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Op("sum", OpKind::kAdd, {Stem(b, 4, "a"), Stem(b, 4, "b"), Stem(b, 4, "c")});
+    b.Dense("fc", x, 5);
+  });
+  add("add_fanout", [](GraphBuilder& b, Graph&) {
+    std::string x = Stem(b, 4);
+    std::string r = b.Act("r", x, OpKind::kTanh);
+    b.Dense("fc", b.Op("sum", OpKind::kAdd, {x, r}), 5);
+  });
+  add("multiply", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Op("m", OpKind::kMultiply, {Stem(b, 4, "a"), Stem(b, 4, "b")}), 5);
+  });
+  add("multiply_broadcast", [](GraphBuilder& b, Graph&) {
+    std::string x = Stem(b, 16);
+    std::string s = b.Conv("s", b.Op("gap", OpKind::kGlobalAvgPool, {x}), 16, 1);
+    b.Dense("fc", b.Op("m", OpKind::kMultiply, {x, s}), 5);
+  });
+  add("concat", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Op("cat", OpKind::kConcat, {Stem(b, 5, "a"), Stem(b, 11, "b"), Stem(b, 17, "c")});
+    b.Dense("fc", b.Conv("mix", x, 4, 1), 5);
+  });
+  add("channel_shuffle", [](GraphBuilder& b, Graph& g) {
+    std::string x = Stem(b, 6);
+    b.Op("shuffle", OpKind::kChannelShuffle, {x});
+    g.nodes.back().shuffle_groups = 3;
+    b.Dense("fc", b.Conv("mix", "shuffle", 4, 1), 5);
+  });
+  add("softmax_inner", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Dense("fc1", b.Op("flat", OpKind::kFlatten, {"input"}), 6);
+    b.Dense("fc2", b.Op("sm", OpKind::kSoftmax, {x}), 5);
+  });
+  add("softmax_trailing", [](GraphBuilder& b, Graph&) {
+    b.Op("sm", OpKind::kSoftmax, {b.Dense("fc", Stem(b, 4), 5)});
+  });
+  add("block_mbconv_se", [](GraphBuilder& b, Graph&) {
+    std::string x = b.MBConv("mb", Stem(b, 8), 8, 8, 3, 3, 1, 0.25, OpKind::kHardSwish);
+    b.Dense("fc", b.Op("gap", OpKind::kGlobalAvgPool, {x}), 5);
+  });
+  add("block_dw_separable", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.DepthwiseSeparable("ds", Stem(b, 8), 8, 12, 3, 2), 5);
+  });
+  add("block_fire", [](GraphBuilder& b, Graph&) { b.Dense("fc", b.Fire("fire", Stem(b, 8), 3, 5, 6), 5); });
+  add("block_shuffle_unit", [](GraphBuilder& b, Graph&) {
+    std::string x = b.ShuffleUnit("s1", Stem(b, 12), 12, 12, 3, 1);
+    x = b.ShuffleUnit("s2", x, 12, 24, 3, 2);
+    b.Dense("fc", x, 5);
+  });
+  return cases;
+}
+
+Graph BuildCase(const OpCase& c) {
+  Graph g;
+  g.input = c.input;
+  g.num_classes = 5;
+  GraphBuilder b(&g);
+  c.build(b, g);
+  return g;
+}
+
+// Random values everywhere, batch-norm statistics included, so nothing is
+// checked at a trivial point (gamma 1, beta 0, mean 0, var 1).
+ParamStore RandomParams(const Graph& g, const GraphInfo& info, uint64_t seed) {
+  ParamStore store;
+  std::mt19937_64 rng(seed);
+  EXPECT_TRUE(InitParams(g, info, &store, rng).ok());
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  for (auto& [key, t] : store.mutable_tensors()) {
+    if (key.find("/gamma") != std::string::npos || key.find("running_var") != std::string::npos) {
+      for (float& x : t.values) x = 1.0f + u(rng);
+    } else if (key.find("/weight") == std::string::npos) {
+      for (float& x : t.values) x = u(rng);
+    }
+  }
+  store.Touch();
+  return store;
+}
+
+std::vector<float> RandomInput(const Graph& g, int batch, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  std::vector<float> x(size_t(batch) * g.input.channels * g.input.height * g.input.width);
+  for (float& v : x) v = n(rng);
+  return x;
+}
+
+void ExpectForwardMatchesReference(const Graph& g, NetMode mode, int batch) {
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(g);
+  ASSERT_TRUE(info.ok()) << info.status();
+  ParamStore store = RandomParams(g, *info, 7);
+  std::vector<float> input = RandomInput(g, batch, 11);
+  absl::StatusOr<std::unique_ptr<CompiledNet>> net =
+      CompiledNet::Create(g, &store, NetOptions{mode, batch, 1, false});
+  ASSERT_TRUE(net.ok()) << net.status();
+  std::vector<double> want =
+      testing::ReferenceForward(g, *info, store, input, batch, mode == NetMode::kTrain);
+  (*net)->Forward(input.data());
+  const float* got = (*net)->Logits();
+  ASSERT_EQ(want.size(), size_t(batch) * g.num_classes);
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], 1e-4 + 1e-4 * std::fabs(want[i])) << "logit " << i;
+}
+
+// Loss L = sum(logits * R): dL/dlogits = R. Compares every trainable
+// tensor's gradient from the oneDNN net, at up to `samples` entries each,
+// with central differences of L computed by the double-precision reference
+// interpreter (whose forward the tests above tie to the net's). Double
+// precision allows a tiny step, so ReLU kinks are almost never crossed.
+void ExpectGradientsMatchFiniteDifferences(const Graph& g, int batch, int samples) {
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(g);
+  ASSERT_TRUE(info.ok()) << info.status();
+  ParamStore store = RandomParams(g, *info, 3);
+  std::vector<float> input = RandomInput(g, batch, 5);
+  absl::StatusOr<std::unique_ptr<CompiledNet>> made =
+      CompiledNet::Create(g, &store, NetOptions{NetMode::kTrain, batch, 1, false});
+  ASSERT_TRUE(made.ok()) << made.status();
+  CompiledNet& net = **made;
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> r(size_t(batch) * g.num_classes);
+  for (float& x : r) x = u(rng);
+  auto reference_loss = [&] {
+    std::vector<double> logits = testing::ReferenceForward(g, *info, store, input, batch, true);
+    double l = 0;
+    for (size_t i = 0; i < r.size(); ++i) l += logits[i] * r[i];
+    return l;
+  };
+  net.Forward(input.data());
+  net.Backward(r.data());
+  std::map<std::string, ParamTensor> grads = net.Grads();
+  int checked = 0;
+  for (auto& [key, t] : store.mutable_tensors()) {
+    if (!t.trainable) continue;
+    auto it = grads.find(key);
+    ASSERT_NE(it, grads.end()) << "no gradient for " << key;
+    const std::vector<float>& grad = it->second.values;
+    ASSERT_EQ(grad.size(), t.values.size()) << key;
+    double rms = 0;
+    for (float x : grad) rms += double(x) * x;
+    rms = std::sqrt(rms / grad.size());
+    std::uniform_int_distribution<size_t> pick(0, t.values.size() - 1);
+    for (int s = 0; s < samples; ++s) {
+      const size_t i = t.values.size() <= size_t(samples) ? s % t.values.size() : pick(rng);
+      const float saved = t.values[i];
+      const float plus = saved + 1e-6f, minus = saved - 1e-6f;
+      t.values[i] = plus;
+      const double lp = reference_loss();
+      t.values[i] = minus;
+      const double lm = reference_loss();
+      t.values[i] = saved;
+      const double numeric = (lp - lm) / (double(plus) - double(minus));
+      const double analytic = grad[i];
+      EXPECT_NEAR(analytic, numeric, 1e-4 + 2e-3 * std::max(std::fabs(numeric), rms))
+          << key << "[" << i << "]";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+class OpTest : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(OpTest, InferenceForwardMatchesReference) {
+  ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kInference, 3);
+}
+
+TEST_P(OpTest, TrainingForwardMatchesReference) {
+  ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kTrain, 3);
+}
+
+TEST_P(OpTest, GradientsMatchFiniteDifferences) {
+  ExpectGradientsMatchFiniteDifferences(BuildCase(GetParam()), 2, 12);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::ValuesIn(OpCases()),
+                         [](const ::testing::TestParamInfo<OpCase>& info) { return info.param.name; });
+
+class PresetTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PresetTest, InferenceForwardMatchesReference) {
+  ExpectForwardMatchesReference(*Preset(GetParam()), NetMode::kInference, 2);
+}
+
+TEST_P(PresetTest, TrainingForwardMatchesReference) {
+  ExpectForwardMatchesReference(*Preset(GetParam()), NetMode::kTrain, 2);
+}
+
+TEST_P(PresetTest, GradientsMatchFiniteDifferences) {
+  ExpectGradientsMatchFiniteDifferences(*Preset(GetParam()), 4, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, PresetTest, ::testing::ValuesIn(PresetNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string s = info.param;
+                           for (char& c : s)
+                             if (c == '-') c = '_';
+                           return s;
+                         });
+
+TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
+  Graph g = *Preset("cnn-bn");
+  GraphInfo info = *AnalyzeGraph(g);
+  FusionPlan plan = PlanFusion(g, info, NetMode::kInference);
+  EXPECT_EQ(plan.folded_bn[g.Find("conv1")], g.Find("bn1"));
+  EXPECT_EQ(plan.alias[g.Find("bn1")], g.Find("conv1"));
+  EXPECT_THAT(plan.fused[g.Find("conv1")], ::testing::ElementsAre(g.Find("relu1")));
+  EXPECT_THAT(plan.fused[g.Find("fc1")], ::testing::ElementsAre(g.Find("relu3")));
+  ParamStore store = RandomParams(g, info, 1);
+  auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
+  ASSERT_TRUE(net.ok());
+  // conv1, pool1, conv2, pool2, reorder to plain for the dense, fc1, fc2: at most 8.
+  EXPECT_LE((*net)->num_primitives(), 8);
+}
+
+TEST(SharedParamsTest, AnInferenceNetSeesWhatATrainingNetChanged) {
+  Graph g = *Preset("lenet-300-100");
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store = RandomParams(g, info, 1);
+  auto infer = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
+  ASSERT_TRUE(infer.ok());
+  std::vector<float> x = RandomInput(g, 1, 2);
+  (*infer)->Forward(x.data());
+  const float before = (*infer)->Logits()[0];
+  store.Find("fc3/bias")->values[0] += 1.0f;
+  store.Touch();
+  (*infer)->Forward(x.data());
+  EXPECT_NEAR((*infer)->Logits()[0], before + 1.0f, 1e-5);
+}
+
+TEST(DropoutTest, TrainingMasksAndScalesAndBackpropagatesThroughTheMask) {
+  Graph g;
+  g.input = Shape3{4, 8, 8};
+  g.num_classes = 256;
+  GraphBuilder b(&g);
+  std::string x = b.Op("flat", OpKind::kFlatten, {"input"});
+  b.Op("drop", OpKind::kDropout, {x});
+  g.nodes.back().rate = 0.25f;
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store;
+  const int batch = 8;
+  auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kTrain, batch, 42, false});
+  ASSERT_TRUE(net.ok()) << net.status();
+  std::vector<float> in = RandomInput(g, batch, 3);
+  (*net)->Forward(in.data());
+  const float* y = (*net)->Logits();
+  int zeros = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (y[i] == 0.0f) {
+      ++zeros;
+    } else {
+      ASSERT_NEAR(y[i], in[i] / 0.75f, 1e-5);
+    }
+  }
+  EXPECT_NEAR(double(zeros) / in.size(), 0.25, 0.04);
+  auto infer = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, batch, 1, false});
+  ASSERT_TRUE(infer.ok());
+  (*infer)->Forward(in.data());
+  for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ((*infer)->Logits()[i], in[i]);
+}
+
+TEST(CreateTest, RefusesMissingOrMisshapenParameters) {
+  Graph g = *Preset("lenet5");
+  ParamStore empty;
+  auto net = CompiledNet::Create(g, &empty, NetOptions{});
+  ASSERT_FALSE(net.ok());
+  EXPECT_THAT(net.status().message(), ::testing::HasSubstr("conv1/weight"));
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store = RandomParams(g, info, 1);
+  store.Find("fc1/bias")->dims = {3};
+  net = CompiledNet::Create(g, &store, NetOptions{});
+  ASSERT_FALSE(net.ok());
+  EXPECT_THAT(net.status().message(), ::testing::HasSubstr("fc1/bias"));
+}
+
+}  // namespace
+}  // namespace edgenas
