@@ -1,5 +1,6 @@
 #include "runtime/exec/params.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,20 @@ ParamTensor& ParamStore::Set(const std::string& key, ParamTensor tensor) {
 void ParamStore::Erase(const std::string& key) {
   ++version_;
   tensors_.erase(key);
+}
+
+void CopyParamValues(const ParamStore& from, ParamStore* to) {
+  for (const auto& [key, t] : from.tensors()) {
+    ParamTensor* dst = to->Find(key);
+    if (dst != nullptr && dst->values.size() == t.values.size()) {
+      dst->dims = t.dims;
+      std::copy(t.values.begin(), t.values.end(), dst->values.begin());
+      dst->trainable = t.trainable;
+    } else {
+      to->Set(key, t);
+    }
+  }
+  to->Touch();
 }
 
 std::vector<ParamSpec> ParamSpecs(const Graph& graph, const GraphInfo& info, int node) {

@@ -51,6 +51,11 @@ class ParamStore {
   uint64_t version_ = 1;
 };
 
+// Copies every tensor of `from` into `to` in place (existing tensors keep
+// their buffers when the sizes agree, so nets built on `to` stay valid),
+// then touches `to`.
+void CopyParamValues(const ParamStore& from, ParamStore* to);
+
 // The tensors a node owns, with their canonical dims, for a graph analysed by
 // AnalyzeGraph.
 struct ParamSpec {

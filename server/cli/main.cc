@@ -1,1 +1,32 @@
-int main() { return 0; }
+// edgenas: the user's command line.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "server/cli/commands.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: edgenas COMMAND [flags]   (edgenas COMMAND --help for its flags)\n"
+    "\n"
+    "on this machine:\n"
+    "  train    train an architecture (--arch FILE.json or --preset NAME) on a dataset\n"
+    "  bench    measure inference latency or training throughput\n"
+    "  info     summarize a model file or an architecture\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "train") return edgenas::RunTrain(argc, argv);
+  if (cmd == "bench") return edgenas::RunBench(argc, argv);
+  if (cmd == "info") return edgenas::RunInfo(argc, argv);
+  std::fprintf(stderr, "edgenas: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,65 @@
+#include "runtime/bench/train_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "runtime/exec/net.h"
+#include "runtime/train/loss.h"
+#include "runtime/train/optimizer.h"
+
+namespace edgenas {
+
+absl::StatusOr<TrainBenchResult> MeasureTrainingThroughput(const Graph& graph,
+                                                           const TrainBenchOptions& o) {
+  if (o.batch < 1 || o.steps < 1 || o.warmup_steps < 0)
+    return absl::InvalidArgumentError("train bench: batch and steps must be positive");
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
+  if (!info.ok()) return info.status();
+  ParamStore params;
+  std::mt19937_64 rng(o.seed);
+  if (auto s = InitParams(graph, *info, &params, rng); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<CompiledNet>> made =
+      CompiledNet::Create(graph, &params, NetOptions{NetMode::kTrain, o.batch, o.seed, true});
+  if (!made.ok()) return made.status();
+  CompiledNet& net = **made;
+  const int classes = graph.num_classes;
+  std::vector<float> input(size_t(o.batch) * info->input_shape.elements());
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& x : input) x = normal(rng);
+  std::vector<int32_t> labels(o.batch);
+  for (int i = 0; i < o.batch; ++i) labels[i] = static_cast<int32_t>(rng() % classes);
+  std::vector<float> dlogits(size_t(o.batch) * classes);
+  OptimizerOptions opt;
+  opt.weight_decay = 5e-4f;
+  std::unique_ptr<Optimizer> optimizer = MakeOptimizer(opt);
+
+  auto step = [&] {
+    net.Forward(input.data());
+    SoftmaxCrossEntropy(net.Logits(), labels.data(), o.batch, classes, dlogits.data());
+    net.Backward(dlogits.data());
+    optimizer->Step(&params, net.Grads(), 0.01f);
+  };
+  for (int i = 0; i < o.warmup_steps; ++i) step();
+  net.ResetProfile();
+  std::vector<double> times;
+  double total = 0;
+  for (int i = 0; i < o.steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    times.push_back(ms);
+    total += ms;
+  }
+  TrainBenchResult r;
+  std::sort(times.begin(), times.end());
+  r.step_ms_median = times[times.size() / 2];
+  r.step_ms_mean = total / o.steps;
+  r.images_per_s = o.batch / (r.step_ms_median / 1000.0);
+  r.primitive_ms_mean = net.profile().primitive_ms / o.steps;
+  r.overhead_fraction = std::max(0.0, 1.0 - r.primitive_ms_mean / r.step_ms_mean);
+  return r;
+}
+
+}  // namespace edgenas

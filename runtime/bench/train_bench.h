@@ -1,0 +1,33 @@
+// Training-step throughput of a graph on synthetic data, and where the time
+// goes: inside oneDNN primitives, or in edgenas around them (the framework
+// overhead: loss, optimizer, the net's own steps, bookkeeping).
+#ifndef EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_
+#define EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_
+
+#include "absl/status/statusor.h"
+#include "runtime/graph/graph.h"
+
+namespace edgenas {
+
+struct TrainBenchOptions {
+  int batch = 64;
+  int warmup_steps = 5;
+  int steps = 50;
+  uint64_t seed = 1;
+};
+
+struct TrainBenchResult {
+  double images_per_s = 0;
+  double step_ms_median = 0;
+  double step_ms_mean = 0;
+  double primitive_ms_mean = 0;  // per step, inside oneDNN primitives
+  double overhead_fraction = 0;  // 1 - primitive time / step time
+};
+
+// One step = forward, softmax cross-entropy, backward, SGD-momentum update.
+absl::StatusOr<TrainBenchResult> MeasureTrainingThroughput(const Graph& graph,
+                                                           const TrainBenchOptions& options);
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_

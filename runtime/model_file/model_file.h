@@ -1,0 +1,43 @@
+// Model files: the graph, its named weight tensors and metadata, versioned
+// and checksummed. A corrupt or truncated file is refused with an error.
+//
+// Layout: "EDGENASM" | u32 format version | u64 body length | u32 CRC-32 of
+// the body | body = serialized edgenas.v1.Model (little-endian integers).
+#ifndef EDGENAS_RUNTIME_MODEL_FILE_MODEL_FILE_H_
+#define EDGENAS_RUNTIME_MODEL_FILE_MODEL_FILE_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "runtime/exec/params.h"
+#include "runtime/graph/graph.h"
+
+namespace edgenas {
+
+inline constexpr uint32_t kModelFormatVersion = 1;
+
+struct ModelMetadata {
+  std::map<std::string, double> metrics;          // val_accuracy, test_accuracy, ...
+  std::map<std::string, std::string> provenance;  // dataset, preset, job, created_at, ...
+};
+
+struct Model {
+  Graph graph;
+  ParamStore params;
+  ModelMetadata metadata;
+};
+
+absl::StatusOr<std::string> SerializeModel(const Model& model);
+// Validates everything: header, checksum, graph (AnalyzeGraph), and that the
+// weights are exactly the graph's parameters with the right dims.
+absl::StatusOr<Model> ParseModel(const std::string& bytes);
+
+// Written to a temporary file, synced, then renamed over `path`: a crash
+// leaves the old file or the new one, never half of one.
+absl::Status WriteModelFile(const std::string& path, const Model& model);
+absl::StatusOr<Model> ReadModelFile(const std::string& path);
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_RUNTIME_MODEL_FILE_MODEL_FILE_H_

@@ -1,0 +1,167 @@
+#include "runtime/train/trainer.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/exec/net.h"
+#include "runtime/graph/analyze.h"
+#include "runtime/train/loss.h"
+
+namespace edgenas {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+absl::Status CheckCompatible(const GraphInfo& info, int classes, const Dataset& d) {
+  const ValueShape& in = info.input_shape;
+  if (in.channels != d.channels || in.height != d.height || in.width != d.width)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "graph input ", in.ToString(), " does not match the dataset's images (", d.channels, ", ",
+        d.height, ", ", d.width, ")"));
+  if (classes != d.num_classes)
+    return absl::InvalidArgumentError(absl::StrCat("graph has ", classes,
+                                                   " classes, the dataset ", d.num_classes));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
+                                        const Dataset& data, const Normalization& norm,
+                                        int batch_size) {
+  if (data.size() == 0) return 0.0;
+  batch_size = static_cast<int>(std::min<int64_t>(batch_size, data.size()));
+  absl::StatusOr<std::unique_ptr<CompiledNet>> net =
+      CompiledNet::Create(graph, params, NetOptions{NetMode::kInference, batch_size, 1, false});
+  if (!net.ok()) return net.status();
+  BatchStream stream(data, norm, batch_size, /*shuffle=*/false, /*drop_last=*/false, {}, 0);
+  if (!stream.status().ok()) return stream.status();
+  const int classes = graph.num_classes;
+  const size_t image = size_t(data.channels) * data.height * data.width;
+  std::vector<float> padded(image * batch_size, 0.0f);
+  int64_t correct = 0;
+  Batch batch;
+  while (stream.Next(&batch)) {
+    const float* input = batch.images.data();
+    if (batch.count < batch_size) {  // the net has a fixed batch: pad the last one
+      std::memcpy(padded.data(), input, sizeof(float) * image * batch.count);
+      input = padded.data();
+    }
+    (*net)->Forward(input);
+    correct += CountCorrect((*net)->Logits(), batch.labels.data(), batch.count, classes);
+  }
+  return double(correct) / data.size();
+}
+
+absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const DatasetSplits& data,
+                                  const TrainOptions& o, const EpochCallback& on_epoch,
+                                  const StopCheck& should_stop) {
+  if (o.epochs < 1) return absl::InvalidArgumentError("epochs: must be at least 1");
+  if (o.batch_size < 1) return absl::InvalidArgumentError("batch_size: must be at least 1");
+  if (data.train.size() < o.batch_size)
+    return absl::InvalidArgumentError(absl::StrCat("batch_size: ", o.batch_size,
+                                                   " is larger than the training split (",
+                                                   data.train.size(), " images)"));
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
+  if (!info.ok()) return info.status();
+  if (auto s = CheckCompatible(*info, graph.num_classes, data.train); !s.ok()) return s;
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+
+  std::mt19937_64 rng(o.seed);
+  if (auto s = InitParams(graph, *info, params, rng); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<CompiledNet>> made = CompiledNet::Create(
+      graph, params, NetOptions{NetMode::kTrain, o.batch_size, o.seed ^ 0x9e3779b97f4a7c15ULL, false});
+  if (!made.ok()) return made.status();
+  CompiledNet& net = **made;
+  std::unique_ptr<Optimizer> optimizer = MakeOptimizer(o.optimizer);
+
+  const int classes = graph.num_classes;
+  const int64_t steps_per_epoch = data.train.size() / o.batch_size;
+  const int64_t total_steps = steps_per_epoch * o.epochs;
+  std::vector<float> dlogits(size_t(o.batch_size) * classes);
+  TrainReport report;
+  ParamStore best = *params;
+  int since_best = 0;
+  int64_t step = 0;
+  double train_seconds = 0;
+  int64_t train_images = 0;
+  const auto t_start = Clock::now();
+
+  for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    EpochReport er;
+    er.epoch = epoch;
+    er.epochs = o.epochs;
+    BatchStream stream(data.train, data.norm, o.batch_size, /*shuffle=*/true, /*drop_last=*/true,
+                       o.augment, o.seed + epoch);
+    if (!stream.status().ok()) return stream.status();
+    Batch batch;
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    double epoch_train_seconds = 0;
+    while (stream.Next(&batch)) {
+      if (should_stop && should_stop()) {
+        report.cancelled = true;
+        break;
+      }
+      const auto t0 = Clock::now();
+      const float lr = LearningRate(o.schedule, step, total_steps);
+      net.Forward(batch.images.data());
+      loss_sum += SoftmaxCrossEntropy(net.Logits(), batch.labels.data(), batch.count, classes,
+                                      dlogits.data());
+      correct += CountCorrect(net.Logits(), batch.labels.data(), batch.count, classes);
+      net.Backward(dlogits.data());
+      optimizer->Step(params, net.Grads(), lr);
+      epoch_train_seconds += Seconds(t0);
+      seen += batch.count;
+      er.lr = lr;
+      ++step;
+    }
+    if (seen == 0) break;
+    er.train_loss = loss_sum / (seen / o.batch_size);
+    er.train_accuracy = double(correct) / seen;
+    er.images_per_s = seen / std::max(epoch_train_seconds, 1e-9);
+    train_seconds += epoch_train_seconds;
+    train_images += seen;
+    if (!std::isfinite(er.train_loss))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "training diverged in epoch ", epoch, " (loss is not finite); lower the learning rate"));
+    if (data.validation.size() > 0) {
+      absl::StatusOr<double> acc =
+          EvaluateAccuracy(graph, params, data.validation, data.norm, o.eval_batch_size);
+      if (!acc.ok()) return acc.status();
+      er.val_accuracy = *acc;
+    }
+    er.seconds = Seconds(t_start);
+    report.epochs.push_back(er);
+    if (on_epoch) on_epoch(er);
+    if (report.best_epoch == 0 || er.val_accuracy > report.best_val_accuracy) {
+      report.best_val_accuracy = er.val_accuracy;
+      report.best_epoch = epoch;
+      CopyParamValues(*params, &best);
+      since_best = 0;
+    } else if (o.early_stop_patience > 0 && ++since_best >= o.early_stop_patience) {
+      report.stopped_early = true;
+      break;
+    }
+    if (report.cancelled) break;
+  }
+  if (report.best_epoch > 0) CopyParamValues(best, params);
+  report.train_images_per_s = train_images / std::max(train_seconds, 1e-9);
+  if (o.evaluate_test && !report.cancelled && data.test.size() > 0) {
+    absl::StatusOr<double> acc = EvaluateAccuracy(graph, params, data.test, data.norm, o.eval_batch_size);
+    if (!acc.ok()) return acc.status();
+    report.test_accuracy = *acc;
+  }
+  report.seconds = Seconds(t_start);
+  return report;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,14 @@
+// The edgenas CLI's subcommands. Each takes the whole argv (argv[1] is the
+// subcommand) and returns the process exit code: 0 ok, 1 failure, 2 usage.
+#ifndef EDGENAS_SERVER_CLI_COMMANDS_H_
+#define EDGENAS_SERVER_CLI_COMMANDS_H_
+
+namespace edgenas {
+
+int RunTrain(int argc, char** argv);
+int RunBench(int argc, char** argv);
+int RunInfo(int argc, char** argv);
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_SERVER_CLI_COMMANDS_H_
