@@ -4,6 +4,9 @@
 #ifndef EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_
 #define EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_
 
+#include <map>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "runtime/graph/graph.h"
 
@@ -22,6 +25,7 @@ struct TrainBenchResult {
   double step_ms_mean = 0;
   double primitive_ms_mean = 0;  // per step, inside oneDNN primitives
   double overhead_fraction = 0;  // 1 - primitive time / step time
+  std::map<std::string, double> step_breakdown_ms;  // per step: "backward conv1 convolution" -> ms
 };
 
 // One step = forward, softmax cross-entropy, backward, SGD-momentum update.

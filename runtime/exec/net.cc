@@ -15,6 +15,26 @@ double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+const char* StepKindName(const dnnl::primitive& p) {
+  using K = dnnl::primitive::kind;
+  switch (p.get_kind()) {
+    case K::reorder: return "reorder";
+    case K::concat: return "concat";
+    case K::sum: return "sum";
+    case K::convolution: return "convolution";
+    case K::eltwise: return "eltwise";
+    case K::softmax: return "softmax";
+    case K::pooling:
+    case K::pooling_v2: return "pooling";
+    case K::batch_normalization: return "batch_norm";
+    case K::inner_product: return "inner_product";
+    case K::shuffle: return "shuffle";
+    case K::binary: return "binary";
+    case K::reduction: return "reduction";
+    default: return "primitive";
+  }
+}
+
 bool SingleConsumer(const GraphInfo& info, int v, int* consumer) {
   const std::vector<int>& c = info.nodes[v].consumers;
   if (c.size() != 1 || v == info.output) return false;
@@ -158,7 +178,7 @@ absl::Status CompiledNet::Build() {
   return absl::OkStatus();
 }
 
-void CompiledNet::Run(std::vector<Step>& list) {
+void CompiledNet::Run(std::vector<Step>& list, const char* phase) {
   if (!options_.profile) {
     for (Step& s : list) {
       if (s.fn) {
@@ -171,13 +191,18 @@ void CompiledNet::Run(std::vector<Step>& list) {
   }
   for (Step& s : list) {
     auto t0 = Clock::now();
+    double ms;
     if (s.fn) {
       s.fn();
-      profile_.function_ms += MsSince(t0);
+      ms = MsSince(t0);
+      profile_.function_ms += ms;
     } else {
       s.prim.execute(*stream_, s.args);
-      profile_.primitive_ms += MsSince(t0);
+      ms = MsSince(t0);
+      profile_.primitive_ms += ms;
     }
+    profile_.by_step[absl::StrCat(phase, " ", s.node >= 0 ? graph_.nodes[s.node].name : "net", " ",
+                                  s.fn ? "function" : StepKindName(s.prim))] += ms;
   }
 }
 
@@ -187,9 +212,9 @@ void CompiledNet::Forward(const float* input) {
               sizeof(float) * static_cast<size_t>(options_.batch) * info_.input_shape.elements());
   if (params_->version() != loaded_version_) {
     loaded_version_ = params_->version();
-    Run(lists_.load);
+    Run(lists_.load, "load");
   }
-  Run(lists_.forward);
+  Run(lists_.forward, "forward");
   stream_->wait();
   if (options_.profile) {
     profile_.total_ms += MsSince(t0);
@@ -204,8 +229,8 @@ const float* CompiledNet::Logits() const {
 void CompiledNet::Backward(const float* dlogits) {
   auto t0 = Clock::now();
   std::memcpy(dlogits_.get_data_handle(), dlogits, dlogits_.get_desc().get_size());
-  Run(lists_.backward);
-  Run(lists_.grad_out);
+  Run(lists_.backward, "backward");
+  Run(lists_.grad_out, "grad_out");
   stream_->wait();
   if (options_.profile) profile_.total_ms += MsSince(t0);
 }

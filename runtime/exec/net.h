@@ -35,12 +35,14 @@ struct NetOptions {
   bool profile = false;  // time every step (see Profile)
 };
 
-// Where the time of the last passes went.
+// Where the time of the passes since the last ResetProfile went.
 struct NetProfile {
   double total_ms = 0;      // wall time inside Forward/Backward
   double primitive_ms = 0;  // inside oneDNN primitives
   double function_ms = 0;   // inside the net's own steps (dropout, statistics, ...)
   int64_t passes = 0;
+  // Per (phase, node, step kind): "forward conv1 convolution" -> ms.
+  std::map<std::string, double> by_step;
 };
 
 class CompiledNet {
@@ -76,7 +78,7 @@ class CompiledNet {
  private:
   CompiledNet(Graph graph, GraphInfo info, ParamStore* params, const NetOptions& options);
   absl::Status Build();
-  void Run(std::vector<Step>& list);
+  void Run(std::vector<Step>& list, const char* phase);
 
   Graph graph_;
   GraphInfo info_;

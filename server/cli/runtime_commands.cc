@@ -2,6 +2,7 @@
 // with no coordinator.
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -184,7 +185,7 @@ int RunTrain(int argc, char** argv) {
 int RunBench(int argc, char** argv) {
   GraphSource src;
   int batch = 1, threads = 2, steps = 50;
-  bool as_json = false, train = false;
+  bool as_json = false, train = false, profile = false;
   LatencyOptions lo;
   Flags f("edgenas bench (--model FILE | --arch FILE.json | --preset NAME) [flags]",
           "Measures inference latency (fused fp32, the path a device runs) as TVM's runner does,\n"
@@ -201,6 +202,7 @@ int RunBench(int argc, char** argv) {
   f.Double("cooldown-ms", &lo.cooldown_ms, "pause between repeats");
   f.Bool("train", &train, "measure training throughput instead");
   f.Int("steps", &steps, "training steps to time (--train)");
+  f.Bool("profile", &profile, "with --train: where a step's time goes, per node and primitive");
   f.Bool("json", &as_json, "print one JSON object");
   if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
@@ -223,6 +225,15 @@ int RunBench(int argc, char** argv) {
     j["step_ms"] = r->step_ms_median;
     j["primitive_ms"] = r->primitive_ms_mean;
     j["overhead_fraction"] = r->overhead_fraction;
+    if (profile) {
+      std::vector<std::pair<double, std::string>> rows;
+      for (const auto& [k, ms] : r->step_breakdown_ms) rows.push_back({ms, k});
+      std::sort(rows.rbegin(), rows.rend());
+      for (const auto& [ms, k] : rows) {
+        j["profile_ms"][k] = ms;
+        if (!as_json) std::printf("%9.4f ms  %5.1f%%  %s\n", ms, 100 * ms / r->step_ms_mean, k.c_str());
+      }
+    }
     if (!as_json)
       std::printf("%s: %.0f training images/s at batch %d, %d threads; step %.3f ms, %.1f%% outside oneDNN primitives\n",
                   Describe(src).c_str(), r->images_per_s, batch, threads, r->step_ms_median,
