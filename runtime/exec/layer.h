@@ -41,12 +41,13 @@ struct Value {
   dnnl::memory diff;                     // in `md`, once the parts are summed
 };
 
-// Inference-time rewrites: batch norm folded into the conv or dense before
-// it, activations fused as post-ops, dropout removed.
+// Rewrites the net makes while it is built. Inference: batch norm folded
+// into the conv or dense before it, activations fused as post-ops, dropout
+// removed. Both modes: a ReLU after batch norm runs inside it.
 struct FusionPlan {
   std::vector<int> alias;                  // node -> node whose value it is, or -1
   std::vector<int> folded_bn;              // conv/dense -> batch-norm node folded in, or -1
-  std::vector<std::vector<int>> fused;     // conv/dense -> activation nodes applied as post-ops
+  std::vector<std::vector<int>> fused;     // conv/dense/batch norm -> activations applied in it
 };
 
 struct NetLists {

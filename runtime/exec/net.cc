@@ -50,23 +50,29 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
   plan.alias.assign(n, -1);
   plan.folded_bn.assign(n, -1);
   plan.fused.assign(n, {});
-  if (mode == NetMode::kTrain) return plan;
   for (int v : info.order) {
     const OpKind op = graph.nodes[v].op;
-    if (op == OpKind::kDropout && info.nodes[v].inputs[0] != kGraphInput) {
+    int next = -1;
+    if (mode == NetMode::kInference && op == OpKind::kDropout &&
+        info.nodes[v].inputs[0] != kGraphInput) {
       plan.alias[v] = info.nodes[v].inputs[0];
-      continue;
-    }
-    if (op != OpKind::kConv && op != OpKind::kDense) continue;
-    int cur = v, next = -1;
-    if (SingleConsumer(info, cur, &next) && graph.nodes[next].op == OpKind::kBatchNorm) {
-      plan.folded_bn[v] = next;
-      plan.alias[next] = v;
-      cur = next;
-    }
-    if (SingleConsumer(info, cur, &next) && IsActivation(graph.nodes[next].op)) {
+    } else if (op == OpKind::kBatchNorm && plan.alias[v] < 0 && SingleConsumer(info, v, &next) &&
+               graph.nodes[next].op == OpKind::kRelu) {
+      // oneDNN's batch norm applies a ReLU itself (fuse_norm_relu), in
+      // training too, where it keeps a mask for the backward pass.
       plan.fused[v].push_back(next);
       plan.alias[next] = v;
+    } else if (mode == NetMode::kInference && (op == OpKind::kConv || op == OpKind::kDense)) {
+      int cur = v;
+      if (SingleConsumer(info, cur, &next) && graph.nodes[next].op == OpKind::kBatchNorm) {
+        plan.folded_bn[v] = next;
+        plan.alias[next] = v;
+        cur = next;
+      }
+      if (SingleConsumer(info, cur, &next) && IsActivation(graph.nodes[next].op)) {
+        plan.fused[v].push_back(next);
+        plan.alias[next] = v;
+      }
     }
   }
   return plan;
@@ -160,6 +166,10 @@ absl::Status CompiledNet::Build() {
       if (skip_softmax && v == info_.output) continue;
       b.SetNode(v);
       b.FinalizeDiff(b.values()[v], v);
+      if (plan_.alias[v] >= 0) {  // fused into the node it aliases: its gradient goes there
+        b.values()[plan_.alias[v]].diff_parts.push_back(b.values()[v].diff);
+        continue;
+      }
       absl::Status s;
       try {
         s = layers_[v]->BuildBackward(b);

@@ -279,6 +279,10 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   EXPECT_EQ(plan.alias[g.Find("bn1")], g.Find("conv1"));
   EXPECT_THAT(plan.fused[g.Find("conv1")], ::testing::ElementsAre(g.Find("relu1")));
   EXPECT_THAT(plan.fused[g.Find("fc1")], ::testing::ElementsAre(g.Find("relu3")));
+  FusionPlan train = PlanFusion(g, info, NetMode::kTrain);
+  EXPECT_EQ(train.folded_bn[g.Find("conv1")], -1);
+  EXPECT_THAT(train.fused[g.Find("bn1")], ::testing::ElementsAre(g.Find("relu1")));
+  EXPECT_EQ(train.alias[g.Find("relu1")], g.Find("bn1"));
   ParamStore store = RandomParams(g, info, 1);
   auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
   ASSERT_TRUE(net.ok());

@@ -17,6 +17,7 @@ class BatchNormLayer : public Layer {
     const MemDesc vec = PlainDesc({channels});
     flags_ = normalization_flags::use_scale | normalization_flags::use_shift;
     if (!b.training()) flags_ = flags_ | normalization_flags::use_global_stats;
+    if (!b.plan().fused[b.node_index()].empty()) flags_ = flags_ | normalization_flags::fuse_norm_relu;
     const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::batch_normalization_forward::desc desc(prop, data, n.bn_epsilon, flags_);
     fwd_pd_ = dnnl::batch_normalization_forward::primitive_desc(desc, CpuEngine());
@@ -31,9 +32,13 @@ class BatchNormLayer : public Layer {
       mean_ = b.ParamMemory("running_mean", vec);
       var_ = b.ParamMemory("running_var", vec);
     }
-    b.Forward(dnnl::batch_normalization_forward(fwd_pd_),
-              {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, b.Out().mem}, {DNNL_ARG_SCALE, scale_},
-               {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_}, {DNNL_ARG_VARIANCE, var_}});
+    Args args{{DNNL_ARG_SRC, src_},     {DNNL_ARG_DST, b.Out().mem}, {DNNL_ARG_SCALE, scale_},
+              {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_},       {DNNL_ARG_VARIANCE, var_}};
+    if (b.training() && (flags_ & normalization_flags::fuse_norm_relu) != normalization_flags::none) {
+      workspace_ = b.Alloc(fwd_pd_.workspace_desc());
+      args[DNNL_ARG_WORKSPACE] = workspace_;
+    }
+    b.Forward(dnnl::batch_normalization_forward(fwd_pd_), std::move(args));
     if (b.training()) {
       // Running statistics as PyTorch keeps them: the variance unbiased.
       ParamTensor* run_mean = b.Param("running_mean");
@@ -65,16 +70,17 @@ class BatchNormLayer : public Layer {
                                                   b.node().bn_epsilon, flags_);
     dnnl::batch_normalization_backward::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
     dnnl::memory diff_src = b.Alloc(pd.diff_src_desc());
-    b.Backward(dnnl::batch_normalization_backward(pd),
-               {{DNNL_ARG_SRC, src_},
-                {DNNL_ARG_MEAN, mean_},
-                {DNNL_ARG_VARIANCE, var_},
-                {DNNL_ARG_SCALE, scale_},
-                {DNNL_ARG_SHIFT, shift_},
-                {DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
-                {DNNL_ARG_DIFF_SRC, diff_src},
-                {DNNL_ARG_DIFF_SCALE, b.GradMemory("gamma", vec)},
-                {DNNL_ARG_DIFF_SHIFT, b.GradMemory("beta", vec)}});
+    Args args{{DNNL_ARG_SRC, src_},
+              {DNNL_ARG_MEAN, mean_},
+              {DNNL_ARG_VARIANCE, var_},
+              {DNNL_ARG_SCALE, scale_},
+              {DNNL_ARG_SHIFT, shift_},
+              {DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
+              {DNNL_ARG_DIFF_SRC, diff_src},
+              {DNNL_ARG_DIFF_SCALE, b.GradMemory("gamma", vec)},
+              {DNNL_ARG_DIFF_SHIFT, b.GradMemory("beta", vec)}};
+    if (workspace_) args[DNNL_ARG_WORKSPACE] = workspace_;
+    b.Backward(dnnl::batch_normalization_backward(pd), std::move(args));
     b.AddInputGrad(0, diff_src);
     return absl::OkStatus();
   }
@@ -82,7 +88,7 @@ class BatchNormLayer : public Layer {
  private:
   normalization_flags flags_ = normalization_flags::none;
   dnnl::batch_normalization_forward::primitive_desc fwd_pd_;
-  dnnl::memory src_, scale_, shift_, mean_, var_;
+  dnnl::memory src_, scale_, shift_, mean_, var_, workspace_;
 };
 
 }  // namespace
