@@ -28,9 +28,12 @@ bool ValidName(std::string_view name, int max_length) {
   return true;
 }
 
-// Output extent of a sliding window, or <= 0 when the window does not fit.
+// Output extent of a sliding window, or 0 when the window does not fit.
+// (The early return matters: division truncates toward zero, so with a
+// stride above 1 a window one too large would still come out as 1.)
 int64_t WindowOut(int64_t in, int kernel, int stride, int pad, int dilation) {
   int64_t span = int64_t{dilation} * (kernel - 1) + 1;
+  if (in + 2 * int64_t{pad} < span) return 0;
   return (in + 2 * int64_t{pad} - span) / stride + 1;
 }
 
@@ -92,6 +95,11 @@ class ShapeInference {
         return absl::OkStatus();
       case OpKind::kFlatten:
         if (auto s = Arity(node, in, 1, 1); !s.ok()) return s;
+        // Checked before the cast to int, which could wrap.
+        if (in[0].elements() > limits_.max_channels)
+          return NodeError(node, "output",
+                           absl::StrCat(in[0].elements(), " features exceed the channel limit ",
+                                        limits_.max_channels));
         info->shape = ValueShape{static_cast<int>(in[0].elements()), 1, 1, true};
         return absl::OkStatus();
       case OpKind::kSoftmax:
@@ -203,7 +211,8 @@ class ShapeInference {
 
   absl::Status Dense(const Node& node, const std::vector<ValueShape>& in, NodeInfo* info) {
     if (auto s = Arity(node, in, 1, 1); !s.ok()) return s;
-    if (auto s = CheckRange(node, "units", node.dense.units, 1, 1 << 20); !s.ok()) return s;
+    if (auto s = CheckRange(node, "units", node.dense.units, 1, limits_.max_channels); !s.ok())
+      return s;
     info->shape = ValueShape{node.dense.units, 1, 1, true};
     info->params = in[0].elements() * node.dense.units + (node.dense.bias ? node.dense.units : 0);
     info->flops = in[0].elements() * node.dense.units;
@@ -246,6 +255,11 @@ absl::Status CheckHeader(const Graph& g, const GraphLimits& limits, bool whole) 
   if (in.width < 1 || in.width > limits.max_spatial)
     return absl::InvalidArgumentError(absl::StrCat("graph: input.width: ", in.width,
                                                    " is outside [1, ", limits.max_spatial, "]"));
+  const int64_t input_bytes = 4 * int64_t{in.channels} * in.height * in.width;
+  if (input_bytes > limits.max_activation_bytes)
+    return absl::InvalidArgumentError(absl::StrCat("graph: input: ", input_bytes,
+                                                   " bytes per sample exceed the limit ",
+                                                   limits.max_activation_bytes));
   if (whole && (g.num_classes < 2 || g.num_classes > limits.max_classes))
     return absl::InvalidArgumentError(absl::StrCat("graph: num_classes: ", g.num_classes,
                                                    " is outside [2, ", limits.max_classes, "]"));
@@ -254,6 +268,32 @@ absl::Status CheckHeader(const Graph& g, const GraphLimits& limits, bool whole) 
     return absl::InvalidArgumentError(absl::StrCat("graph: nodes: ", g.nodes.size(),
                                                    " nodes exceed the limit ", limits.max_nodes));
   return absl::OkStatus();
+}
+
+// Every node left with indegree > 0 reads another such node, so walking
+// back along those inputs must come round; the loop it closes is a cycle.
+// (The first such node in the list may only sit downstream of one.)
+absl::Status CycleError(const Graph& g, const GraphInfo& info, const std::vector<int>& indegree) {
+  const int n = static_cast<int>(g.nodes.size());
+  int v = 0;
+  while (indegree[v] == 0) ++v;
+  std::vector<int> seen_at(n, -1);
+  std::vector<int> path;
+  while (seen_at[v] < 0) {
+    seen_at[v] = static_cast<int>(path.size());
+    path.push_back(v);
+    for (int src : info.nodes[v].inputs) {
+      if (src != kGraphInput && indegree[src] > 0) {
+        v = src;
+        break;
+      }
+    }
+  }
+  // path[seen_at[v]..] walks the cycle against the data flow.
+  std::string loop = g.nodes[v].name;
+  for (int k = static_cast<int>(path.size()) - 1; k >= seen_at[v]; --k)
+    absl::StrAppend(&loop, " -> ", g.nodes[path[k]].name);
+  return NodeError(g.nodes[v], "inputs", absl::StrCat("is part of a cycle: ", loop));
 }
 
 }  // namespace
@@ -322,10 +362,7 @@ absl::StatusOr<GraphInfo> Analyze(const Graph& g, const GraphLimits& limits, boo
     for (int c : info.nodes[v].consumers)
       if (--indegree[c] == 0) ready.push(c);
   }
-  if (static_cast<int>(info.order.size()) != n) {
-    for (int i = 0; i < n; ++i)
-      if (indegree[i] > 0) return NodeError(g.nodes[i], "inputs", "is part of a cycle");
-  }
+  if (static_cast<int>(info.order.size()) != n) return CycleError(g, info, indegree);
 
   if (whole) {
     const std::string& out_name = g.OutputName();
@@ -364,6 +401,14 @@ absl::StatusOr<GraphInfo> Analyze(const Graph& g, const GraphLimits& limits, boo
   info.activation_bytes = activation_bytes;
   if (!whole) return info;
 
+  // Before the liveness pass: whatever reads the output is dead too, and
+  // "never reaches the output" would name the reader, not the mistake.
+  if (!info.nodes[info.output].consumers.empty())
+    return NodeError(g.nodes[info.output], "output",
+                     absl::StrCat("the graph output must not feed other nodes ('",
+                                  g.nodes[info.nodes[info.output].consumers[0]].name,
+                                  "' reads it)"));
+
   // Every node must feed the output: a dead branch is a mistake, not a no-op.
   std::vector<bool> live(n, false);
   live[info.output] = true;
@@ -374,8 +419,6 @@ absl::StatusOr<GraphInfo> Analyze(const Graph& g, const GraphLimits& limits, boo
   }
   for (int i = 0; i < n; ++i)
     if (!live[i]) return NodeError(g.nodes[i], "output", "never reaches the graph output");
-  if (!info.nodes[info.output].consumers.empty())
-    return NodeError(g.nodes[info.output], "output", "the graph output must not feed other nodes");
 
   const ValueShape& out = info.nodes[info.output].shape;
   if (out.elements() != g.num_classes || out.height != 1 || out.width != 1)

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,15 @@ Digest Sha256(std::string_view bytes) {
   unsigned int len = 0;
   EVP_Digest(bytes.data(), bytes.size(), d.data(), &len, EVP_sha256(), nullptr);
   return d;
+}
+
+// A float by its bits: StrCat keeps six significant digits, which gave a
+// rate of 0.5 and one of 0.50000006 the same hash.
+std::string FloatKey(float f) {
+  if (f == 0) f = 0;  // -0 and +0 act the same
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return absl::StrCat(bits);
 }
 
 // The attributes an op reads, in a fixed order. Names are left out on purpose.
@@ -42,13 +53,13 @@ std::string Signature(const Node& n) {
       break;
     }
     case OpKind::kBatchNorm:
-      absl::StrAppend(&s, ":", n.bn_epsilon, ",", n.bn_momentum);
+      absl::StrAppend(&s, ":", FloatKey(n.bn_epsilon), ",", FloatKey(n.bn_momentum));
       break;
     case OpKind::kElu:
-      absl::StrAppend(&s, ":", n.alpha);
+      absl::StrAppend(&s, ":", FloatKey(n.alpha));
       break;
     case OpKind::kDropout:
-      absl::StrAppend(&s, ":", n.rate);
+      absl::StrAppend(&s, ":", FloatKey(n.rate));
       break;
     case OpKind::kChannelShuffle:
       absl::StrAppend(&s, ":", n.shuffle_groups);

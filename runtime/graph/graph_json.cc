@@ -1,6 +1,9 @@
 #include "runtime/graph/graph_json.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -14,6 +17,23 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int64_t kIntBound = int64_t{1} << 30;
+
+// An integer within +-2^30. Unsigned JSON numbers are checked as unsigned:
+// one above INT64_MAX, read as int64, wraps to a small negative value.
+bool BoundedInt(const json& v, int* out) {
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(kIntBound)) return false;
+    *out = static_cast<int>(v.get<uint64_t>());
+    return true;
+  }
+  if (!v.is_number_integer()) return false;
+  const int64_t x = v.get<int64_t>();
+  if (x < -kIntBound || x > kIntBound) return false;
+  *out = static_cast<int>(x);
+  return true;
+}
+
 // Reads the fields of one JSON object, remembering which were used so that
 // a misspelt key is reported instead of silently ignored.
 class Fields {
@@ -25,9 +45,7 @@ class Fields {
     auto it = obj_.find(key);
     if (it == obj_.end()) return required ? Missing(key) : absl::OkStatus();
     if (!it->is_number_integer()) return Bad(key, "must be an integer");
-    int64_t v = it->get<int64_t>();
-    if (v < -(1 << 30) || v > (1 << 30)) return Bad(key, "is out of range");
-    *out = static_cast<int>(v);
+    if (!BoundedInt(*it, out)) return Bad(key, "is out of range");
     return absl::OkStatus();
   }
 
@@ -37,18 +55,13 @@ class Fields {
     auto it = obj_.find(key);
     if (it == obj_.end()) return required ? Missing(key) : absl::OkStatus();
     if (it->is_number_integer()) {
-      int64_t v = it->get<int64_t>();
-      if (v < -(1 << 30) || v > (1 << 30)) return Bad(key, "is out of range");
-      *h = *w = static_cast<int>(v);
+      if (!BoundedInt(*it, h)) return Bad(key, "is out of range");
+      *w = *h;
       return absl::OkStatus();
     }
     if (it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() &&
         (*it)[1].is_number_integer()) {
-      int64_t a = (*it)[0].get<int64_t>(), b = (*it)[1].get<int64_t>();
-      if (a < -(1 << 30) || a > (1 << 30) || b < -(1 << 30) || b > (1 << 30))
-        return Bad(key, "is out of range");
-      *h = static_cast<int>(a);
-      *w = static_cast<int>(b);
+      if (!BoundedInt((*it)[0], h) || !BoundedInt((*it)[1], w)) return Bad(key, "is out of range");
       return absl::OkStatus();
     }
     return Bad(key, "must be an integer or [h, w]");
@@ -59,7 +72,10 @@ class Fields {
     auto it = obj_.find(key);
     if (it == obj_.end()) return absl::OkStatus();
     if (!it->is_number()) return Bad(key, "must be a number");
-    *out = it->get<float>();
+    // A double past the float range does not convert (undefined behaviour).
+    const double v = it->get<double>();
+    if (!(std::fabs(v) <= std::numeric_limits<float>::max())) return Bad(key, "is out of range");
+    *out = static_cast<float>(v);
     return absl::OkStatus();
   }
 
@@ -155,6 +171,8 @@ absl::Status ParseBlock(const std::string& op, Fields& f, const std::string& nam
   if (op == "shufflenet_unit") {
     RETURN_IF_ERROR(f.Int("groups", &groups, true));
     RETURN_IF_ERROR(f.NoOthers());
+    // The builder divides by groups; everything else is checked by analysis.
+    if (groups < 1) return f.Bad("groups", "must be at least 1");
     b.ShuffleUnit(name, input, *cin, out, groups, stride);
     return absl::OkStatus();
   }
@@ -214,8 +232,11 @@ absl::Status ParseNode(const json& j, int index, const std::string& previous, Gr
         std::string pad;
         RETURN_IF_ERROR(f.String("padding", &pad));
         if (pad != "same") return f.Bad("padding", "must be an integer, [h, w] or \"same\"");
-        a.pad_h = a.dilation_h * (a.kernel_h - 1) / 2;
-        a.pad_w = a.dilation_w * (a.kernel_w - 1) / 2;
+        // In 64 bits: both factors may be up to 2^30 here, before analysis.
+        a.pad_h = static_cast<int>(std::clamp<int64_t>(
+            int64_t{a.dilation_h} * (a.kernel_h - 1) / 2, -kIntBound, kIntBound));
+        a.pad_w = static_cast<int>(std::clamp<int64_t>(
+            int64_t{a.dilation_w} * (a.kernel_w - 1) / 2, -kIntBound, kIntBound));
       } else {
         RETURN_IF_ERROR(f.Pair("padding", &a.pad_h, &a.pad_w));
       }
@@ -356,7 +377,10 @@ json GraphToJsonValue(const Graph& g) {
   return j;
 }
 
-std::string GraphToJson(const Graph& g, int indent) { return GraphToJsonValue(g).dump(indent); }
+// Names are not validated here; invalid UTF-8 in one must not throw.
+std::string GraphToJson(const Graph& g, int indent) {
+  return GraphToJsonValue(g).dump(indent, ' ', false, json::error_handler_t::replace);
+}
 
 absl::StatusOr<Graph> ReadGraphJsonFile(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);

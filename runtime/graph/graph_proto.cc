@@ -103,6 +103,11 @@ absl::StatusOr<Graph> GraphFromProto(const v1::Graph& p) {
       return err("dense", wants_dense ? "required" : "not for this op");
     if (pn.has_pool() != wants_pool) return err("pool", wants_pool ? "required" : "not for this op");
     if (pn.has_batch_norm() && !wants_bn) return err("batch_norm", "not for this op");
+    // proto3 cannot tell unset from 0, so a non-zero value marks the field set.
+    if (pn.alpha() != 0 && n.op != OpKind::kElu) return err("alpha", "not for this op");
+    if (pn.rate() != 0 && n.op != OpKind::kDropout) return err("rate", "not for this op");
+    if (pn.shuffle_groups() != 0 && n.op != OpKind::kChannelShuffle)
+      return err("shuffle_groups", "not for this op");
     if (wants_conv) {
       const v1::ConvAttrs& a = pn.conv();
       n.conv = ConvAttrs{a.out_channels(), a.kernel_h(),   a.kernel_w(),   a.stride_h(),

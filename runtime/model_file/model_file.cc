@@ -4,10 +4,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "edgenas/v1/graph.pb.h"
@@ -19,7 +23,9 @@ namespace {
 
 constexpr char kMagic[8] = {'E', 'D', 'G', 'E', 'N', 'A', 'S', 'M'};
 constexpr size_t kHeaderSize = 8 + 4 + 8 + 4;
-constexpr uint64_t kMaxBody = uint64_t{2} << 30;
+// protobuf parses at most INT_MAX bytes; 2 GiB itself would wrap to a
+// negative size in ParseFromArray's int argument.
+constexpr uint64_t kMaxBody = std::numeric_limits<int>::max();
 
 void PutU32(std::string* s, uint32_t v) {
   for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -48,9 +54,89 @@ absl::Status Corrupt(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("model file: ", what));
 }
 
+// The tensors must be exactly the graph's parameters, as ParseModel will
+// demand: a file written from a store with a stale or missing tensor could
+// never be read back, and nobody would learn it until then.
+absl::Status CheckParams(const Model& model) {
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(model.graph);
+  if (!info.ok()) return info.status();
+  std::set<std::string> wanted;
+  for (int v = 0; v < static_cast<int>(model.graph.nodes.size()); ++v) {
+    for (const ParamSpec& spec : ParamSpecs(model.graph, *info, v)) {
+      wanted.insert(spec.key);
+      const ParamTensor* t = model.params.Find(spec.key);
+      if (t == nullptr)
+        return absl::InvalidArgumentError(
+            absl::StrCat("model: weight '", spec.key, "' is missing"));
+      int64_t count = 1;
+      for (int64_t d : spec.dims) count *= d;
+      if (t->dims != spec.dims || t->size() != count)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "model: weight '", spec.key, "' has dims [", absl::StrJoin(t->dims, ","), "] and ",
+            t->size(), " values, the graph needs [", absl::StrJoin(spec.dims, ","), "]"));
+    }
+  }
+  for (const auto& entry : model.params.tensors())
+    if (!wanted.count(entry.first))
+      return absl::InvalidArgumentError(
+          absl::StrCat("model: weight '", entry.first, "' belongs to no node"));
+  return absl::OkStatus();
+}
+
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): proto3 string fields that are not fail to parse, so metadata
+// with other bytes would make a file that cannot be read back.
+bool IsUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      extra = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      extra = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= static_cast<size_t>(extra)) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kLeast[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kLeast[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+absl::Status CheckMetadata(const ModelMetadata& metadata) {
+  auto bad = [](const std::string& key) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: metadata '", absl::CHexEscape(key), "': not valid UTF-8"));
+  };
+  for (const auto& entry : metadata.metrics)
+    if (!IsUtf8(entry.first)) return bad(entry.first);
+  for (const auto& [key, value] : metadata.provenance)
+    if (!IsUtf8(key) || !IsUtf8(value)) return bad(key);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> SerializeModel(const Model& model) {
+  if (absl::Status s = CheckParams(model); !s.ok()) return s;
+  if (absl::Status s = CheckMetadata(model.metadata); !s.ok()) return s;
   v1::Model proto;
   proto.set_format_version(kModelFormatVersion);
   GraphToProto(model.graph, proto.mutable_graph());
@@ -149,9 +235,13 @@ absl::Status WriteModelFile(const std::string& path, const Model& model) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  // Both calls always run: a failed fsync must not leak the descriptor.
+  const int sync_err = ::fsync(fd) != 0 ? errno : 0;
+  const int close_err = ::close(fd) != 0 ? errno : 0;
+  if (sync_err != 0 || close_err != 0) {
     ::unlink(tmp.c_str());
-    return absl::InternalError(absl::StrCat("model file '", path, "': sync: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("model file '", path, "': sync: ",
+                                            std::strerror(sync_err != 0 ? sync_err : close_err)));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());

@@ -28,6 +28,9 @@ struct Model {
   ModelMetadata metadata;
 };
 
+// Refuses (INVALID_ARGUMENT) a model ParseModel would refuse: an invalid
+// graph, weights that are not exactly the graph's parameters, or metadata
+// strings that are not UTF-8.
 absl::StatusOr<std::string> SerializeModel(const Model& model);
 // Validates everything: header, checksum, graph (AnalyzeGraph), and that the
 // weights are exactly the graph's parameters with the right dims.

@@ -3,11 +3,17 @@
 #ifndef EDGENAS_SERVER_CLI_COMMANDS_H_
 #define EDGENAS_SERVER_CLI_COMMANDS_H_
 
+#include <string>
+
 namespace edgenas {
 
 int RunTrain(int argc, char** argv);
 int RunBench(int argc, char** argv);
 int RunInfo(int argc, char** argv);
+
+// submit, jobs, job, watch, cancel, pareto, candidate, model, tokens,
+// workers; -1 when `cmd` is none of them.
+int RunClientCommand(const std::string& cmd, int argc, char** argv);
 
 }  // namespace edgenas
 

@@ -13,7 +13,19 @@ constexpr char kUsage[] =
     "on this machine:\n"
     "  train    train an architecture (--arch FILE.json or --preset NAME) on a dataset\n"
     "  bench    measure inference latency or training throughput\n"
-    "  info     summarize a model file or an architecture\n";
+    "  info     summarize a model file or an architecture\n"
+    "\n"
+    "with edgenasd (--server HOST:PORT, --token-file FILE, or EDGENAS_SERVER, EDGENAS_TOKEN_FILE):\n"
+    "  submit     submit a search job (JOB.json), optionally --watch it\n"
+    "  jobs       list jobs\n"
+    "  job        show a job\n"
+    "  watch      follow a job's progress\n"
+    "  cancel     cancel a job\n"
+    "  pareto     the Pareto front of a job (table, --json, --svg FILE)\n"
+    "  candidate  show a candidate and its trial\n"
+    "  model      download a candidate's trained model\n"
+    "  tokens     create, list or revoke tokens (create an enrollment token for a device)\n"
+    "  workers    list or revoke enrolled workers\n";
 
 }  // namespace
 
@@ -27,6 +39,7 @@ int main(int argc, char** argv) {
   if (cmd == "train") return edgenas::RunTrain(argc, argv);
   if (cmd == "bench") return edgenas::RunBench(argc, argv);
   if (cmd == "info") return edgenas::RunInfo(argc, argv);
+  if (int rc = edgenas::RunClientCommand(cmd, argc, argv); rc >= 0) return rc;
   std::fprintf(stderr, "edgenas: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -1,4 +1,4 @@
-#include "server/cli/flags.h"
+#include "server/util/flags.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,0 +1,202 @@
+#include "search/random/random_strategy.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/graph/graph_hash.h"
+#include "search/api/json_params.h"
+
+namespace edgenas {
+namespace {
+
+constexpr int kMaxBatch = 64;
+// Consecutive draws of already-seen architectures after which the space is
+// taken as exhausted (only a tiny space gets there).
+constexpr int kMaxDuplicateDraws = 1000;
+
+// What a resumed run needs to continue exactly where the checkpoint was.
+struct RandomSearchState {
+  std::mt19937_64 rng;
+  int submitted = 0;
+  std::set<std::string> seen;  // canonical hashes drawn in this job
+  std::optional<double> best_reward;
+  std::string best_hash;
+
+  nlohmann::json ToJson() const {
+    std::ostringstream rng_text;
+    rng_text << rng;
+    nlohmann::json j = {{"rng", rng_text.str()},
+                        {"submitted", submitted},
+                        {"seen", seen},
+                        {"best_hash", best_hash}};
+    j["best_reward"] = best_reward ? nlohmann::json(*best_reward) : nlohmann::json(nullptr);
+    return j;
+  }
+
+  absl::Status FromJson(const nlohmann::json& j) {
+    JsonParams p(j, "checkpoint");
+    if (auto s = p.CheckObject(); !s.ok()) return s;
+    std::string rng_text;
+    for (const char* key : {"rng", "submitted", "seen"}) {
+      if (auto s = p.Require(key); !s.ok()) return s;
+    }
+    if (auto s = p.String("rng", &rng_text); !s.ok()) return s;
+    std::istringstream in(rng_text);
+    in >> rng;
+    if (in.fail() || !(in >> std::ws).eof()) {
+      return absl::InvalidArgumentError("checkpoint.rng: not a saved generator state");
+    }
+    if (auto s = p.Int("submitted", 0, std::numeric_limits<int>::max(), &submitted); !s.ok()) {
+      return s;
+    }
+    const nlohmann::json* seen_json = nullptr;
+    if (auto s = p.Object("seen", &seen_json); !s.ok()) return s;
+    if (!seen_json->is_array()) {
+      return absl::InvalidArgumentError("checkpoint.seen: must be a list of graph hashes");
+    }
+    seen.clear();
+    for (const nlohmann::json& h : *seen_json) {
+      if (!h.is_string()) {
+        return absl::InvalidArgumentError("checkpoint.seen: must be a list of graph hashes");
+      }
+      seen.insert(h.get<std::string>());
+    }
+    if (auto s = p.String("best_hash", &best_hash); !s.ok()) return s;
+    const nlohmann::json* best = nullptr;
+    if (auto s = p.Object("best_reward", &best); !s.ok()) return s;
+    if (best != nullptr && !best->is_null()) {
+      if (!best->is_number()) {
+        return absl::InvalidArgumentError("checkpoint.best_reward: must be a number or null");
+      }
+      best_reward = best->get<double>();
+    }
+    return p.Finish();
+  }
+};
+
+// The space with the job's input shape and class count; an option the
+// parameters set explicitly must agree with the job.
+absl::StatusOr<MobileSpace> SpaceForJob(const RandomSearchParams& params,
+                                        const SearchSettings& settings) {
+  MobileSpace space = params.space;
+  for (auto [key, field, job_value] :
+       {std::tuple{"input_channels", &space.input_channels, settings.input_channels},
+        {"input_height", &space.input_height, settings.input_height},
+        {"input_width", &space.input_width, settings.input_width},
+        {"num_classes", &space.num_classes, settings.num_classes}}) {
+    if (params.space_json.contains(key) && *field != job_value) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("space.", key, ": ", *field, " differs from the job's ", job_value));
+    }
+    *field = job_value;
+  }
+  if (auto s = space.Validate(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("space.", s.message()));
+  }
+  return space;
+}
+
+// Draws up to `want` architectures whose graphs this job has not drawn
+// yet; fewer when the space seems exhausted.
+absl::Status DrawBatch(const MobileSpace& space, int want, RandomSearchState* state,
+                       std::vector<Graph>* batch, std::set<std::string>* hashes) {
+  for (int duplicates = 0; static_cast<int>(batch->size()) < want;) {
+    Graph graph = BuildGraph(space.Sample(state->rng), space);
+    absl::StatusOr<std::string> hash = CanonicalHash(graph);
+    if (!hash.ok()) {
+      return absl::InternalError(
+          absl::StrCat("random: the space drew an invalid graph: ", hash.status().message()));
+    }
+    if (state->seen.count(*hash) > 0 || !hashes->insert(*hash).second) {
+      if (++duplicates >= kMaxDuplicateDraws) break;
+      continue;
+    }
+    duplicates = 0;
+    batch->push_back(std::move(graph));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RandomSearchParams> RandomSearchParams::FromJson(const nlohmann::json& params) {
+  RandomSearchParams out;
+  JsonParams p(params, "");
+  if (auto s = p.CheckObject(); !s.ok()) return s;
+  if (auto s = p.Int("batch", 1, kMaxBatch, &out.batch); !s.ok()) return s;
+  const nlohmann::json* space = nullptr;
+  if (auto s = p.Object("space", &space); !s.ok()) return s;
+  if (auto s = p.Finish(); !s.ok()) return s;
+  if (space != nullptr) {
+    absl::StatusOr<MobileSpace> parsed = MobileSpace::FromJson(*space);
+    if (!parsed.ok()) return parsed.status();
+    out.space = *std::move(parsed);
+    out.space_json = *space;
+  }
+  return out;
+}
+
+absl::Status RandomStrategy::ValidateParams(const nlohmann::json& params) {
+  return RandomSearchParams::FromJson(params).status();
+}
+
+absl::StatusOr<std::unique_ptr<SearchStrategy>> RandomStrategy::Make(const nlohmann::json& params) {
+  absl::StatusOr<RandomSearchParams> parsed = RandomSearchParams::FromJson(params);
+  if (!parsed.ok()) return parsed.status();
+  return std::unique_ptr<SearchStrategy>(new RandomStrategy(*std::move(parsed)));
+}
+
+absl::Status RandomStrategy::Run(SearchContext& ctx) {
+  const SearchSettings& settings = ctx.settings();
+  absl::StatusOr<MobileSpace> space = SpaceForJob(params_, settings);
+  if (!space.ok()) return space.status();
+
+  RandomSearchState state;
+  state.rng.seed(settings.seed);
+  if (std::optional<nlohmann::json> saved = ctx.Restore()) {
+    if (auto s = state.FromJson(*saved); !s.ok()) return s;
+  }
+
+  while (!ctx.ShouldStop() && state.submitted < settings.max_trials) {
+    const int want = std::min(params_.batch, settings.max_trials - state.submitted);
+    std::vector<Graph> batch;
+    std::set<std::string> batch_hashes;
+    if (auto s = DrawBatch(*space, want, &state, &batch, &batch_hashes); !s.ok()) return s;
+    if (batch.empty()) {
+      ctx.Progress({state.submitted, "random: every architecture of the space has been drawn"});
+      break;
+    }
+
+    const std::vector<TrialResult> results = WaitAll(ctx, ctx.Evaluate(batch));
+    // Cut short by a stop: the previous checkpoint stands, so a resumed run
+    // draws this batch again (the context serves what it already has).
+    if (results.size() < batch.size()) break;
+
+    state.submitted += static_cast<int>(batch.size());
+    state.seen.insert(batch_hashes.begin(), batch_hashes.end());
+    for (const TrialResult& r : results) {
+      if (r.ok && (!state.best_reward || r.reward > *state.best_reward)) {
+        state.best_reward = r.reward;
+        state.best_hash = r.graph_hash;
+      }
+    }
+    if (auto s = ctx.Checkpoint(state.ToJson()); !s.ok()) return s;
+    std::string message =
+        absl::StrCat("random: ", state.submitted, "/", settings.max_trials, " trials");
+    if (state.best_reward) {
+      absl::StrAppend(&message, "; best reward ", *state.best_reward, " (", state.best_hash, ")");
+    }
+    ctx.Progress({state.submitted, message});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace edgenas

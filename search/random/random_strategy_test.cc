@@ -1,0 +1,266 @@
+#include "search/random/random_strategy.h"
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "runtime/graph/analyze.h"
+#include "runtime/graph/graph_hash.h"
+#include "runtime/graph/graph_json.h"
+#include "search/api/in_memory_context.h"
+
+namespace edgenas {
+namespace {
+
+// A toy stand-in for training and measuring: accuracy grows with the
+// parameter count, latency with the multiply-adds (1 ms per 10 MFLOPs).
+TrialResult ToyFitness(const Graph& graph) {
+  const GraphInfo info = *AnalyzeGraph(graph);
+  TrialResult r;
+  r.ok = true;
+  r.val_accuracy = 0.5 + 0.4 * (1 - std::exp(-static_cast<double>(info.params) / 20000));
+  r.latency_ms = 0.05 + info.flops / 1e7;
+  return r;
+}
+
+SearchSettings Settings(uint64_t seed, int max_trials) {
+  SearchSettings s;
+  s.seed = seed;
+  s.max_trials = max_trials;
+  s.objective = SearchSettings::Objective::kMnas;
+  s.mnas = MnasObjective::Soft(1.0);
+  return s;
+}
+
+std::unique_ptr<SearchStrategy> Random(const nlohmann::json& params) {
+  absl::StatusOr<std::unique_ptr<SearchStrategy>> s = RandomStrategy::Make(params);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return *std::move(s);
+}
+
+std::vector<std::string> Hashes(const std::vector<TrialResult>& results) {
+  std::vector<std::string> out;
+  for (const TrialResult& r : results) out.push_back(r.graph_hash);
+  return out;
+}
+
+// The hashes of an uninterrupted run.
+std::vector<std::string> UninterruptedRun(uint64_t seed, int max_trials, int batch) {
+  InMemorySearchContext ctx(Settings(seed, max_trials), ToyFitness);
+  EXPECT_TRUE(Random({{"batch", batch}})->Run(ctx).ok());
+  return Hashes(ctx.results());
+}
+
+TEST(RandomStrategyTest, EvaluatesExactlyMaxTrialsDistinctValidGraphs) {
+  InMemorySearchContext ctx(Settings(3, 13), ToyFitness);
+  ASSERT_TRUE(Random({{"batch", 4}})->Run(ctx).ok());
+  EXPECT_EQ(ctx.fitness_calls(), 13);
+  ASSERT_EQ(ctx.evaluated().size(), 13u);
+  const std::vector<std::string> hashes = Hashes(ctx.results());
+  EXPECT_EQ(std::set<std::string>(hashes.begin(), hashes.end()).size(), 13u);
+  for (size_t i = 0; i < ctx.evaluated().size(); ++i) {
+    const Graph& g = ctx.evaluated()[i];
+    absl::StatusOr<GraphInfo> info = AnalyzeGraph(g);
+    ASSERT_TRUE(info.ok()) << info.status();
+    EXPECT_LE(info->flops, 30'000'000);
+    EXPECT_EQ(g.input, (Shape3{1, 28, 28}));
+    EXPECT_EQ(g.num_classes, 10);
+    EXPECT_TRUE(ctx.results()[i].ok);
+    EXPECT_FALSE(ctx.results()[i].cached);
+    EXPECT_GT(ctx.results()[i].reward, 0.4);
+  }
+  // Batches of 4, 4, 4 and 1, each checkpointed and reported.
+  ASSERT_EQ(ctx.progress().size(), 4u);
+  EXPECT_EQ(ctx.progress()[0].trials_done, 4);
+  EXPECT_EQ(ctx.progress()[3].trials_done, 13);
+  ASSERT_TRUE(ctx.last_checkpoint().has_value());
+  EXPECT_EQ((*ctx.last_checkpoint())["submitted"], 13);
+  EXPECT_EQ((*ctx.last_checkpoint())["seen"].size(), 13u);
+
+  double best = 0;
+  for (const TrialResult& r : ctx.results()) best = std::max(best, r.reward);
+  EXPECT_EQ((*ctx.last_checkpoint())["best_reward"].get<double>(), best);
+}
+
+TEST(RandomStrategyTest, SameSeedSameGraphsDifferentSeedDifferentGraphs) {
+  InMemorySearchContext a(Settings(5, 12), ToyFitness), b(Settings(5, 12), ToyFitness),
+      c(Settings(6, 12), ToyFitness);
+  ASSERT_TRUE(Random({{"batch", 3}})->Run(a).ok());
+  ASSERT_TRUE(Random({{"batch", 3}})->Run(b).ok());
+  ASSERT_TRUE(Random({{"batch", 3}})->Run(c).ok());
+  ASSERT_EQ(a.evaluated().size(), 12u);
+  ASSERT_EQ(b.evaluated().size(), 12u);
+  for (size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(GraphToJson(a.evaluated()[i]), GraphToJson(b.evaluated()[i])) << i;
+  }
+  const std::vector<std::string> ha = Hashes(a.results()), hc = Hashes(c.results());
+  std::set<std::string> overlap(ha.begin(), ha.end());
+  int shared = 0;
+  for (const std::string& h : hc) shared += overlap.count(h);
+  EXPECT_LT(shared, 2);
+}
+
+TEST(RandomStrategyTest, BatchSizeDoesNotChangeTheSequence) {
+  // Draws do not depend on how they are grouped into batches.
+  EXPECT_EQ(UninterruptedRun(9, 10, 1), UninterruptedRun(9, 10, 4));
+}
+
+TEST(RandomStrategyTest, ResumeAfterACrashGivesTheUninterruptedSequence) {
+  constexpr int kTrials = 14, kBatch = 4;
+  const std::vector<std::string> whole = UninterruptedRun(11, kTrials, kBatch);
+  ASSERT_EQ(whole.size(), static_cast<size_t>(kTrials));
+  for (int crash_after : {1, 3, 4, 5, 8, 11, 13, 14}) {
+    SCOPED_TRACE(crash_after);
+    InMemorySearchContext first(Settings(11, kTrials), ToyFitness);
+    first.CrashAfter(crash_after);
+    ASSERT_TRUE(Random({{"batch", kBatch}})->Run(first).ok());
+    const std::vector<std::string> before = Hashes(first.results());
+    EXPECT_EQ(before, std::vector<std::string>(whole.begin(), whole.begin() + crash_after));
+
+    // The checkpoint is the last whole batch that ended before the crash.
+    int resume_at = 0;
+    if (first.last_checkpoint()) resume_at = (*first.last_checkpoint())["submitted"];
+    EXPECT_EQ(resume_at, (crash_after - 1) / kBatch * kBatch);
+
+    InMemorySearchContext second(Settings(11, kTrials), ToyFitness);
+    if (first.last_checkpoint()) second.SeedCheckpoint(*first.last_checkpoint());
+    second.SeedCache(first.cache());
+    ASSERT_TRUE(Random({{"batch", kBatch}})->Run(second).ok());
+    // A crash after the last trial leaves the budget spent: nothing to redo.
+    const int redo_from = crash_after == kTrials ? kTrials : resume_at;
+    EXPECT_EQ(Hashes(second.results()),
+              std::vector<std::string>(whole.begin() + redo_from, whole.end()));
+    // What the crashed run finished is served from the cache, not redone.
+    for (size_t i = 0; i < second.results().size(); ++i) {
+      EXPECT_EQ(second.results()[i].cached, redo_from + static_cast<int>(i) < crash_after) << i;
+    }
+    EXPECT_EQ(first.fitness_calls() + second.fitness_calls(), kTrials);
+  }
+}
+
+TEST(RandomStrategyTest, AStopMidBatchIsNotCheckpointed) {
+  // Unlike a crash, a cancelled job still writes its checkpoints: the batch
+  // the stop cut short must not be among them, or a resumed job would skip
+  // the graphs that were never evaluated.
+  constexpr int kTrials = 12, kBatch = 4;
+  const std::vector<std::string> whole = UninterruptedRun(13, kTrials, kBatch);
+  InMemorySearchContext* cancel_me = nullptr;
+  int calls = 0;
+  InMemorySearchContext first(Settings(13, kTrials), [&](const Graph& g) {
+    if (++calls == 6) cancel_me->Cancel();
+    return ToyFitness(g);
+  });
+  cancel_me = &first;
+  ASSERT_TRUE(Random({{"batch", kBatch}})->Run(first).ok());
+  EXPECT_EQ(Hashes(first.results()), std::vector<std::string>(whole.begin(), whole.begin() + 6));
+  ASSERT_TRUE(first.last_checkpoint().has_value());
+  EXPECT_EQ((*first.last_checkpoint())["submitted"], 4);
+  EXPECT_EQ(first.progress().size(), 1u);
+
+  InMemorySearchContext second(Settings(13, kTrials), ToyFitness);
+  second.SeedCheckpoint(*first.last_checkpoint());
+  second.SeedCache(first.cache());
+  ASSERT_TRUE(Random({{"batch", kBatch}})->Run(second).ok());
+  EXPECT_EQ(Hashes(second.results()), std::vector<std::string>(whole.begin() + 4, whole.end()));
+  EXPECT_EQ(second.fitness_calls(), kTrials - 6);
+}
+
+TEST(RandomStrategyTest, RepeatedCrashesStillEvaluateTheUninterruptedSequence) {
+  constexpr int kTrials = 17, kBatch = 3;
+  const std::vector<std::string> whole = UninterruptedRun(2, kTrials, kBatch);
+  std::vector<std::string> fresh;  // evaluations that reached the fitness, in order
+  std::optional<nlohmann::json> checkpoint;
+  std::map<std::string, TrialResult> cache;
+  for (int life = 0; life < 20 && static_cast<int>(fresh.size()) < kTrials; ++life) {
+    InMemorySearchContext ctx(Settings(2, kTrials), ToyFitness);
+    if (checkpoint) ctx.SeedCheckpoint(*checkpoint);
+    ctx.SeedCache(cache);
+    ctx.CrashAfter(2);
+    ASSERT_TRUE(Random({{"batch", kBatch}})->Run(ctx).ok());
+    for (const TrialResult& r : ctx.results()) {
+      if (!r.cached) fresh.push_back(r.graph_hash);
+    }
+    checkpoint = ctx.last_checkpoint();
+    cache = ctx.cache();
+  }
+  EXPECT_EQ(fresh, whole);
+}
+
+TEST(RandomStrategyTest, TakesTheInputShapeFromTheJob) {
+  SearchSettings s = Settings(1, 5);
+  s.input_channels = 3;
+  s.input_height = s.input_width = 32;
+  s.num_classes = 100;
+  InMemorySearchContext ctx(s, ToyFitness);
+  ASSERT_TRUE(Random({{"batch", 5}})->Run(ctx).ok());
+  ASSERT_EQ(ctx.evaluated().size(), 5u);
+  for (const Graph& g : ctx.evaluated()) {
+    EXPECT_EQ(g.input, (Shape3{3, 32, 32}));
+    EXPECT_EQ(g.num_classes, 100);
+  }
+
+  // A space that names a different input than the job's is refused.
+  InMemorySearchContext other(Settings(1, 5), ToyFitness);
+  absl::Status st = Random({{"space", {{"input_height", 32}}}})->Run(other);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("space.input_height: 32 differs from the job's 28"),
+            std::string::npos)
+      << st;
+  EXPECT_EQ(other.fitness_calls(), 0);
+}
+
+TEST(RandomStrategyTest, StopsWhenTheSpaceIsExhausted) {
+  // One block of one width: 4 dw_separable + 24 mbconv + 6 fire variants.
+  const nlohmann::json params = {
+      {"batch", 8},
+      {"space", {{"min_blocks", 1}, {"max_blocks", 1}, {"widths", {16}}, {"stem_widths", {8}}}}};
+  InMemorySearchContext ctx(Settings(4, 100), ToyFitness);
+  ASSERT_TRUE(Random(params)->Run(ctx).ok());
+  EXPECT_EQ(ctx.fitness_calls(), 34);
+  ASSERT_FALSE(ctx.progress().empty());
+  EXPECT_NE(ctx.progress().back().message.find("every architecture"), std::string::npos);
+}
+
+TEST(RandomStrategyTest, RefusesACorruptCheckpoint) {
+  InMemorySearchContext ctx(Settings(1, 5), ToyFitness);
+  ctx.SeedCheckpoint({{"rng", "not a state"}, {"submitted", 0}, {"seen", nlohmann::json::array()}});
+  absl::Status st = Random(nlohmann::json::object())->Run(ctx);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("checkpoint.rng"), std::string::npos) << st;
+
+  InMemorySearchContext missing(Settings(1, 5), ToyFitness);
+  missing.SeedCheckpoint({{"rng", "1"}, {"seen", nlohmann::json::array()}});
+  st = Random(nlohmann::json::object())->Run(missing);
+  EXPECT_NE(st.message().find("checkpoint.submitted: missing"), std::string::npos) << st;
+  EXPECT_EQ(missing.fitness_calls(), 0);
+}
+
+TEST(RandomStrategyTest, BadParamsAreRefusedNamingTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[]", "parameters: must be a JSON object"},
+      {R"({"batch": 0})", "batch: must be an integer in [1, 64], got 0"},
+      {R"({"batch": 65})", "batch: must be an integer in [1, 64], got 65"},
+      {R"({"batch": "4"})", "batch: must be an integer"},
+      {R"({"bacth": 4})", "bacth: unknown field (known: batch, space)"},
+      {R"({"space": 5})", "space: must be a JSON object"},
+      {R"({"space": {"widths": [16, "x"]}})", "space.widths[1]: must be an integer"},
+      {R"({"space": {"max_mflops": -1}})", "space.max_mflops: must be a number"},
+      {R"({"space": {"depth": 3}})", "space.depth: unknown field"},
+  };
+  for (const auto& [text, want] : cases) {
+    absl::Status st = RandomStrategy::ValidateParams(nlohmann::json::parse(text));
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(st.message().find(want), std::string::npos)
+        << "want '" << want << "' in: " << st.message();
+    EXPECT_FALSE(RandomStrategy::Make(nlohmann::json::parse(text)).ok()) << text;
+  }
+  EXPECT_TRUE(RandomStrategy::ValidateParams(nlohmann::json::object()).ok());
+  EXPECT_TRUE(RandomStrategy::ValidateParams({{"batch", 64}, {"space", {{"max_mflops", 5}}}}).ok());
+}
+
+}  // namespace
+}  // namespace edgenas

@@ -1,0 +1,472 @@
+// The commands that talk to edgenasd: submit, jobs, job, watch, cancel,
+// pareto, candidate, model, tokens, workers.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "server/cli/client.h"
+#include "server/cli/commands.h"
+#include "server/cli/pareto_svg.h"
+#include "server/jobs/job_spec.h"
+
+namespace edgenas {
+namespace {
+
+using nlohmann::json;
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "edgenas: %s\n", std::string(s.message()).c_str());
+  return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+int Usage(const Flags& f, const std::string& why) {
+  std::fprintf(stderr, "edgenas: %s\n\n%s", why.c_str(), f.Help().c_str());
+  return 2;
+}
+
+json ToJson(const google::protobuf::Message& m) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &text, o);
+  return json::parse(text, nullptr, false);
+}
+
+const char* StateName(v1::JobState s) {
+  switch (s) {
+    case v1::JOB_PENDING: return "pending";
+    case v1::JOB_RUNNING: return "running";
+    case v1::JOB_SUCCEEDED: return "succeeded";
+    case v1::JOB_FAILED: return "failed";
+    case v1::JOB_CANCELLED: return "cancelled";
+    default: return "unknown";
+  }
+}
+
+// Parses the common flags plus the command's own; one positional at most.
+struct Cmd {
+  Flags flags;
+  ClientOptions client;
+  bool as_json = false;
+  Cmd(const char* usage, const char* about) : flags(usage, about) {
+    client.AddFlags(flags);
+    flags.Bool("json", &as_json, "print one JSON document on stdout");
+  }
+  // 0 to go on; otherwise the exit code.
+  int Parse(int argc, char** argv, int start, size_t positionals) {
+    if (absl::Status s = flags.Parse(argc, argv, start); !s.ok()) return Usage(flags, std::string(s.message()));
+    if (flags.help_requested()) {
+      std::printf("%s", flags.Help().c_str());
+      return -1;
+    }
+    if (flags.positional().size() != positionals)
+      return Usage(flags, positionals == 1 ? "expected one argument" : "unexpected argument");
+    return 0;
+  }
+  std::string arg() const { return flags.positional().empty() ? "" : flags.positional()[0]; }
+};
+
+#define PARSE_OR_RETURN(cmd, argc, argv, start, n)             \
+  do {                                                         \
+    int _rc = (cmd).Parse(argc, argv, start, n);               \
+    if (_rc != 0) return _rc < 0 ? 0 : _rc;                    \
+  } while (0)
+
+#define CONNECT_OR_RETURN(var, cmd)                                   \
+  absl::StatusOr<std::unique_ptr<Client>> var = Client::Connect((cmd).client); \
+  if (!var.ok()) return Fail(var.status())
+
+std::string Bar(int done, int total, int width) {
+  const int fill = total > 0 ? std::min(width, done * width / total) : 0;
+  return std::string(fill, '#') + std::string(width - fill, '.');
+}
+
+std::string Clock(double seconds) {
+  const int s = static_cast<int>(seconds);
+  return absl::StrFormat("%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+}
+
+void PrintProgress(const v1::ProgressEvent& e, bool tty, double target_ms) {
+  std::string line = absl::StrFormat(
+      "trials %d/%d [%s] %s  best acc within %g ms: %.2f%%  front %d  hv %.4f  %s", e.trials_done(),
+      e.max_trials(), Bar(e.trials_done(), e.max_trials(), 24), Clock(e.elapsed_seconds()), target_ms,
+      100 * e.best_accuracy_within_target(), e.front_size(), e.hypervolume(), StateName(e.state()));
+  if (tty) {
+    std::fprintf(stderr, "\r%-120s", line.c_str());
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+// Streams a job's progress until it ends; returns its last event.
+absl::StatusOr<v1::ProgressEvent> Watch(Client& client, const std::string& job_id) {
+  v1::Job job;
+  {
+    auto ctx = client.Context();
+    v1::GetJobRequest req;
+    req.set_job_id(job_id);
+    if (absl::Status s = FromGrpc(client.search().GetJob(ctx.get(), req, &job)); !s.ok()) return s;
+  }
+  const double target = job.spec().objective().target_latency_ms();
+  const bool tty = isatty(STDERR_FILENO);
+  v1::ProgressEvent last;
+  // A watch lasts as long as the job: the deadline covers its whole budget.
+  auto ctx = client.Context(job.spec().budget().max_minutes() * 60.0 + 3600);
+  v1::WatchJobRequest req;
+  req.set_job_id(job_id);
+  std::unique_ptr<grpc::ClientReader<v1::ProgressEvent>> reader = client.search().WatchJob(ctx.get(), req);
+  v1::ProgressEvent e;
+  while (reader->Read(&e)) {
+    last = e;
+    PrintProgress(e, tty, target);
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  if (absl::Status s = FromGrpc(reader->Finish()); !s.ok()) return s;
+  return last;
+}
+
+int Submit(int argc, char** argv) {
+  Cmd c("edgenas submit JOB.json [--watch] [flags]",
+        "Submits a search job (see the README's job spec reference) and prints its id.");
+  bool watch = false;
+  c.flags.Bool("watch", &watch, "then follow its progress until it ends");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  std::ifstream in(c.arg());
+  if (!in) return Fail(absl::NotFoundError(absl::StrCat(c.arg(), ": cannot open")));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(text.str());
+  if (!spec.ok()) return Fail(absl::Status(spec.status().code(), absl::StrCat(c.arg(), ": ", spec.status().message())));
+  CONNECT_OR_RETURN(client, c);
+  v1::SubmitJobRequest req;
+  *req.mutable_spec() = *spec;
+  v1::SubmitJobResponse resp;
+  auto ctx = (*client)->Context();
+  if (absl::Status s = FromGrpc((*client)->search().SubmitJob(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
+  if (!watch) {
+    std::printf(c.as_json ? "{\"job_id\": \"%s\"}\n" : "%s\n", resp.job_id().c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "submitted %s\n", resp.job_id().c_str());
+  absl::StatusOr<v1::ProgressEvent> last = Watch(**client, resp.job_id());
+  if (!last.ok()) return Fail(last.status());
+  if (c.as_json) {
+    json j = ToJson(*last);
+    j["job_id"] = resp.job_id();
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s\n", resp.job_id().c_str());
+  }
+  return last->state() == v1::JOB_SUCCEEDED ? 0 : 1;
+}
+
+int Jobs(int argc, char** argv) {
+  Cmd c("edgenas jobs [flags]", "Lists jobs, newest first.");
+  int limit = 50;
+  c.flags.Int("limit", &limit, "at most this many");
+  PARSE_OR_RETURN(c, argc, argv, 2, 0);
+  CONNECT_OR_RETURN(client, c);
+  v1::ListJobsRequest req;
+  req.set_limit(limit);
+  v1::ListJobsResponse resp;
+  auto ctx = (*client)->Context();
+  if (absl::Status s = FromGrpc((*client)->search().ListJobs(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
+  if (c.as_json) return std::printf("%s\n", ToJson(resp).dump().c_str()), 0;
+  std::printf("%-20s %-24s %-10s %8s %10s %6s\n", "job", "name", "state", "trials", "best", "front");
+  for (const v1::Job& j : resp.jobs())
+    std::printf("%-20s %-24s %-10s %4d/%-4d %10.4f %6d\n", j.id().c_str(), j.spec().name().substr(0, 24).c_str(),
+                StateName(j.state()), j.trials_done(), j.spec().budget().max_trials(), j.best_reward(),
+                j.front_size());
+  return 0;
+}
+
+int JobCmd(int argc, char** argv) {
+  Cmd c("edgenas job ID [flags]", "Shows one job: its spec, state and figures.");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  CONNECT_OR_RETURN(client, c);
+  v1::GetJobRequest req;
+  req.set_job_id(c.arg());
+  v1::Job job;
+  auto ctx = (*client)->Context();
+  if (absl::Status s = FromGrpc((*client)->search().GetJob(ctx.get(), req, &job)); !s.ok()) return Fail(s);
+  json j = ToJson(job);
+  j["spec"] = JobSpecToJson(job.spec());
+  if (c.as_json) return std::printf("%s\n", j.dump().c_str()), 0;
+  std::printf("job %s (%s): %s\n", job.id().c_str(), job.spec().name().c_str(), StateName(job.state()));
+  std::printf("trials %d of %d; best reward %.4f; front %d points; hypervolume %.4f\n", job.trials_done(),
+              job.spec().budget().max_trials(), job.best_reward(), job.front_size(), job.hypervolume());
+  if (!job.error().empty()) std::printf("error: %s\n", job.error().c_str());
+  std::printf("spec: %s\n", j["spec"].dump(2).c_str());
+  return 0;
+}
+
+int WatchCmd(int argc, char** argv) {
+  Cmd c("edgenas watch ID [flags]", "Follows a job's progress until it ends.");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  CONNECT_OR_RETURN(client, c);
+  absl::StatusOr<v1::ProgressEvent> last = Watch(**client, c.arg());
+  if (!last.ok()) return Fail(last.status());
+  if (c.as_json) std::printf("%s\n", ToJson(*last).dump().c_str());
+  return 0;
+}
+
+int Cancel(int argc, char** argv) {
+  Cmd c("edgenas cancel ID [flags]", "Cancels a job.");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  CONNECT_OR_RETURN(client, c);
+  v1::CancelJobRequest req;
+  req.set_job_id(c.arg());
+  v1::CancelJobResponse resp;
+  auto ctx = (*client)->Context();
+  if (absl::Status s = FromGrpc((*client)->search().CancelJob(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
+  if (c.as_json) return std::printf("%s\n", ToJson(resp.job()).dump().c_str()), 0;
+  std::printf("%s: %s\n", resp.job().id().c_str(), StateName(resp.job().state()));
+  return 0;
+}
+
+int Pareto(int argc, char** argv) {
+  Cmd c("edgenas pareto ID [flags]",
+        "Prints the Pareto front of accuracy against latency of a job (and plots it with --svg).");
+  std::string device_class, svg;
+  double max_latency = 0;
+  c.flags.String("device-class", &device_class, "the device class (default: the job's)");
+  c.flags.Double("max-latency", &max_latency, "only points at or under this latency in ms (0: all)");
+  c.flags.String("svg", &svg, "write a plot of every trial and the front to this file");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  CONNECT_OR_RETURN(client, c);
+  v1::GetParetoFrontRequest req;
+  req.set_job_id(c.arg());
+  req.set_device_class(device_class);
+  req.set_max_latency_ms(max_latency);
+  v1::ParetoFront front;
+  auto ctx = (*client)->Context();
+  if (absl::Status s = FromGrpc((*client)->search().GetParetoFront(ctx.get(), req, &front)); !s.ok())
+    return Fail(s);
+  if (!svg.empty()) {
+    v1::Job job;
+    std::vector<PlotPoint> trials, points;
+    v1::GetJobRequest jr;
+    jr.set_job_id(c.arg());
+    auto jctx = (*client)->Context();
+    if (absl::Status s = FromGrpc((*client)->search().GetJob(jctx.get(), jr, &job)); !s.ok()) return Fail(s);
+    for (int offset = 0;; offset += 1000) {
+      v1::ListCandidatesRequest lr;
+      lr.set_job_id(c.arg());
+      lr.set_limit(1000);
+      lr.set_offset(offset);
+      v1::ListCandidatesResponse page;
+      auto lctx = (*client)->Context();
+      if (absl::Status s = FromGrpc((*client)->search().ListCandidates(lctx.get(), lr, &page)); !s.ok())
+        return Fail(s);
+      for (const v1::Candidate& cand : page.candidates())
+        if (cand.result().status() == v1::TRIAL_OK)
+          trials.push_back({cand.result().latency().median_ms(), cand.result().train().val_accuracy()});
+      if (page.candidates_size() < 1000) break;
+    }
+    for (const v1::ParetoPoint& p : front.points()) points.push_back({p.latency_ms(), p.accuracy()});
+    std::ofstream out(svg);
+    out << ParetoSvg(trials, points, job.spec().objective().target_latency_ms(),
+                     absl::StrCat(job.spec().name(), " (", job.id(), ") on ", front.device_class()));
+    if (!out) return Fail(absl::InternalError(absl::StrCat(svg, ": cannot write")));
+    std::fprintf(stderr, "wrote %s\n", svg.c_str());
+  }
+  if (c.as_json) return std::printf("%s\n", ToJson(front).dump().c_str()), 0;
+  std::printf("Pareto front of %s on %s: %d points, hypervolume %.4f\n", front.job_id().c_str(),
+              front.device_class().c_str(), front.points_size(), front.hypervolume());
+  std::printf("%-32s %9s %11s %10s %13s %8s\n", "candidate", "accuracy", "latency ms", "params", "mult-adds", "reward");
+  for (const v1::ParetoPoint& p : front.points())
+    std::printf("%-32s %8.2f%% %11.4f %10lld %13lld %8.4f\n", p.candidate_id().c_str(), 100 * p.accuracy(),
+                p.latency_ms(), static_cast<long long>(p.params()), static_cast<long long>(p.flops()), p.reward());
+  return 0;
+}
+
+int CandidateCmd(int argc, char** argv) {
+  Cmd c("edgenas candidate ID [flags]", "Shows one candidate: its graph and its trial.");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  CONNECT_OR_RETURN(client, c);
+  v1::GetCandidateRequest req;
+  req.set_candidate_id(c.arg());
+  v1::Candidate cand;
+  auto ctx = (*client)->Context();
+  if (absl::Status s = FromGrpc((*client)->search().GetCandidate(ctx.get(), req, &cand)); !s.ok()) return Fail(s);
+  if (c.as_json) return std::printf("%s\n", ToJson(cand).dump().c_str()), 0;
+  const v1::TrialResult& r = cand.result();
+  std::printf("candidate %s of job %s, graph %s, %d nodes\n", cand.id().c_str(), cand.job_id().c_str(),
+              cand.graph_hash().c_str(), cand.graph().nodes_size());
+  if (!cand.has_result()) {
+    std::printf("no result yet\n");
+  } else if (r.status() == v1::TRIAL_OK) {
+    std::printf("validation accuracy %.2f%%, latency %.4f ms (p90 %.4f, cv %.1f%%), %lld params, %lld mult-adds, reward %.4f\n",
+                100 * r.train().val_accuracy(), r.latency().median_ms(), r.latency().p90_ms(),
+                100 * r.latency().cv(), static_cast<long long>(r.params()), static_cast<long long>(r.flops()), r.reward());
+  } else {
+    std::printf("failed: %s\n", r.error().c_str());
+  }
+  return 0;
+}
+
+int ModelCmd(int argc, char** argv) {
+  Cmd c("edgenas model ID --out FILE [flags]", "Downloads a candidate's trained model file.");
+  std::string out;
+  c.flags.String("out", &out, "where to write the model file");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  if (out.empty()) return Usage(c.flags, "--out is required");
+  CONNECT_OR_RETURN(client, c);
+  v1::DownloadModelRequest req;
+  req.set_candidate_id(c.arg());
+  auto ctx = (*client)->Context(600);
+  auto reader = (*client)->search().DownloadModel(ctx.get(), req);
+  std::string bytes;
+  v1::ModelChunk chunk;
+  while (reader->Read(&chunk)) bytes += chunk.data();
+  if (absl::Status s = FromGrpc(reader->Finish()); !s.ok()) return Fail(s);
+  const std::string tmp = out + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!f) return Fail(absl::InternalError(absl::StrCat(tmp, ": cannot write")));
+  }
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) return Fail(absl::InternalError(absl::StrCat(out, ": cannot rename")));
+  if (c.as_json) return std::printf("{\"path\": \"%s\", \"bytes\": %zu}\n", out.c_str(), bytes.size()), 0;
+  std::printf("wrote %s (%zu bytes)\n", out.c_str(), bytes.size());
+  return 0;
+}
+
+absl::StatusOr<int64_t> ParseTtl(const std::string& t) {
+  if (t.empty()) return absl::InvalidArgumentError("--ttl: empty");
+  int64_t unit = 1;
+  std::string num = t;
+  switch (t.back()) {
+    case 's': unit = 1; num.pop_back(); break;
+    case 'm': unit = 60; num.pop_back(); break;
+    case 'h': unit = 3600; num.pop_back(); break;
+    case 'd': unit = 86400; num.pop_back(); break;
+    default: break;
+  }
+  char* end = nullptr;
+  long long v = std::strtoll(num.c_str(), &end, 10);
+  if (num.empty() || *end != '\0' || v < 0) return absl::InvalidArgumentError(absl::StrCat("--ttl: '", t, "' is not like 30m, 1h or 7d"));
+  return v * unit;
+}
+
+int Tokens(int argc, char** argv) {
+  const std::string sub = argc > 2 ? argv[2] : "";
+  if (sub == "create") {
+    Cmd c("edgenas tokens create (--device-class C --ttl 1h | --scopes search[,admin]) [flags]",
+          "Creates a token and prints it once. With --device-class: a one-time enrollment token for a\n"
+          "device of that class (edgenas-worker --enroll-token); with --scopes: a client token.");
+    std::string device_class, scopes, ttl, description;
+    c.flags.String("device-class", &device_class, "enrollment token for this device class (rpi4, host-cpu, ...)");
+    c.flags.String("scopes", &scopes, "client token with these scopes: search, admin");
+    c.flags.String("ttl", &ttl, "lifetime: 30m, 1h, 7d (enrollment tokens must expire)");
+    c.flags.String("description", &description, "a note kept with the token");
+    PARSE_OR_RETURN(c, argc, argv, 3, 0);
+    if (device_class.empty() == scopes.empty()) return Usage(c.flags, "give --device-class or --scopes");
+    v1::CreateTokenRequest req;
+    req.set_kind(device_class.empty() ? v1::CreateTokenRequest::KIND_CLIENT : v1::CreateTokenRequest::KIND_ENROLLMENT);
+    req.set_device_class(device_class);
+    for (absl::string_view s : absl::StrSplit(scopes, ',', absl::SkipEmpty())) req.add_scopes(std::string(s));
+    if (!ttl.empty()) {
+      absl::StatusOr<int64_t> secs = ParseTtl(ttl);
+      if (!secs.ok()) return Usage(c.flags, std::string(secs.status().message()));
+      req.set_ttl_seconds(*secs);
+    } else if (!device_class.empty()) {
+      req.set_ttl_seconds(3600);
+    }
+    req.set_description(description);
+    CONNECT_OR_RETURN(client, c);
+    v1::CreateTokenResponse resp;
+    auto ctx = (*client)->Context();
+    if (absl::Status s = FromGrpc((*client)->admin().CreateToken(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
+    if (c.as_json) return std::printf("%s\n", ToJson(resp).dump().c_str()), 0;
+    std::printf("%s\n", resp.token().c_str());
+    std::fprintf(stderr, "token %s%s (shown once; edgenasd keeps only its hash)\n", resp.token_id().c_str(),
+                 resp.expires_at_ms() ? ", expires in " + ttl : "");
+    return 0;
+  }
+  if (sub == "list" || sub == "revoke") {
+    Cmd c(sub == "list" ? "edgenas tokens list [flags]" : "edgenas tokens revoke TOKEN_ID [flags]",
+          sub == "list" ? "Lists tokens (never their secrets)." : "Revokes a token.");
+    PARSE_OR_RETURN(c, argc, argv, 3, sub == "list" ? 0 : 1);
+    CONNECT_OR_RETURN(client, c);
+    auto ctx = (*client)->Context();
+    if (sub == "revoke") {
+      v1::RevokeTokenRequest req;
+      req.set_token_id(c.arg());
+      v1::RevokeTokenResponse resp;
+      if (absl::Status s = FromGrpc((*client)->admin().RevokeToken(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
+      std::printf(c.as_json ? "{\"revoked\": \"%s\"}\n" : "revoked %s\n", c.arg().c_str());
+      return 0;
+    }
+    v1::ListTokensResponse resp;
+    if (absl::Status s = FromGrpc((*client)->admin().ListTokens(ctx.get(), v1::ListTokensRequest(), &resp)); !s.ok())
+      return Fail(s);
+    if (c.as_json) return std::printf("%s\n", ToJson(resp).dump().c_str()), 0;
+    for (const v1::TokenInfo& t : resp.tokens())
+      std::printf("%-20s %-10s %-14s %-8s %s%s\n", t.token_id().c_str(),
+                  t.kind() == v1::CreateTokenRequest::KIND_CLIENT ? "client" : "enroll",
+                  t.kind() == v1::CreateTokenRequest::KIND_CLIENT ? absl::StrJoin(t.scopes(), ",").c_str()
+                                                                  : t.device_class().c_str(),
+                  t.revoked() ? "revoked" : t.used() ? "used" : "active", t.description().c_str(), "");
+    return 0;
+  }
+  std::fprintf(stderr, "usage: edgenas tokens (create|list|revoke) [flags]\n");
+  return 2;
+}
+
+int Workers(int argc, char** argv) {
+  const bool revoke = argc > 2 && std::string(argv[2]) == "revoke";
+  Cmd c(revoke ? "edgenas workers revoke WORKER_ID [flags]" : "edgenas workers [flags]",
+        revoke ? "Revokes a worker: its credential is refused from now on and its leases return to the queue."
+               : "Lists enrolled workers: class, fingerprint, last seen, tasks done, health.");
+  PARSE_OR_RETURN(c, argc, argv, revoke ? 3 : 2, revoke ? 1 : 0);
+  CONNECT_OR_RETURN(client, c);
+  auto ctx = (*client)->Context();
+  if (revoke) {
+    v1::RevokeWorkerRequest req;
+    req.set_worker_id(c.arg());
+    v1::RevokeWorkerResponse resp;
+    if (absl::Status s = FromGrpc((*client)->admin().RevokeWorker(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
+    std::printf(c.as_json ? "{\"revoked\": \"%s\"}\n" : "revoked %s\n", c.arg().c_str());
+    return 0;
+  }
+  v1::ListWorkersResponse resp;
+  if (absl::Status s = FromGrpc((*client)->admin().ListWorkers(ctx.get(), v1::ListWorkersRequest(), &resp)); !s.ok())
+    return Fail(s);
+  if (c.as_json) return std::printf("%s\n", ToJson(resp).dump().c_str()), 0;
+  std::printf("%-18s %-10s %-8s %-34s %8s %s\n", "worker", "class", "role", "cpu", "tasks", "health");
+  for (const v1::WorkerInfo& w : resp.workers())
+    std::printf("%-18s %-10s %-8s %-34s %8lld %s\n", w.worker_id().c_str(), w.device_class().c_str(),
+                w.role() == v1::WORKER_ROLE_TRAINER ? "trainer" : "latency",
+                w.fingerprint().cpu_model().substr(0, 34).c_str(), static_cast<long long>(w.tasks_done()),
+                w.health().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunClientCommand(const std::string& cmd, int argc, char** argv) {
+  if (cmd == "submit") return Submit(argc, argv);
+  if (cmd == "jobs") return Jobs(argc, argv);
+  if (cmd == "job") return JobCmd(argc, argv);
+  if (cmd == "watch") return WatchCmd(argc, argv);
+  if (cmd == "cancel") return Cancel(argc, argv);
+  if (cmd == "pareto") return Pareto(argc, argv);
+  if (cmd == "candidate") return CandidateCmd(argc, argv);
+  if (cmd == "model") return ModelCmd(argc, argv);
+  if (cmd == "tokens") return Tokens(argc, argv);
+  if (cmd == "workers") return Workers(argc, argv);
+  return -1;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,147 @@
+#include "server/store/schema.h"
+
+namespace edgenas {
+
+const std::vector<std::string>& SchemaMigrations() {
+  static const std::vector<std::string>* migrations = new std::vector<std::string>{
+      // 1: the first schema.
+      R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  spec BLOB NOT NULL,              -- edgenas.v1.JobSpec
+  state INTEGER NOT NULL,          -- edgenas.v1.JobState
+  created_ms INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  checkpoint TEXT,                 -- the strategy's state, JSON
+  trials_done INTEGER NOT NULL DEFAULT 0,
+  best_reward REAL NOT NULL DEFAULT 0,
+  hypervolume REAL NOT NULL DEFAULT 0,
+  front_size INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE candidates (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id),
+  seq INTEGER NOT NULL,            -- order of submission within the job
+  graph_hash TEXT NOT NULL,
+  graph BLOB NOT NULL,             -- edgenas.v1.Graph
+  created_ms INTEGER NOT NULL,
+  UNIQUE (job_id, graph_hash)
+);
+
+-- One row per finished candidate: what the strategy was told.
+CREATE TABLE trials (
+  candidate_id TEXT PRIMARY KEY REFERENCES candidates(id),
+  job_id TEXT NOT NULL REFERENCES jobs(id),
+  graph_hash TEXT NOT NULL,
+  ok INTEGER NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  val_accuracy REAL NOT NULL DEFAULT 0,
+  train_seconds REAL NOT NULL DEFAULT 0,
+  latency_ms REAL NOT NULL DEFAULT 0,
+  latency_p90_ms REAL NOT NULL DEFAULT 0,
+  latency_cv REAL NOT NULL DEFAULT 0,
+  device_class TEXT NOT NULL,
+  params INTEGER NOT NULL DEFAULT 0,
+  flops INTEGER NOT NULL DEFAULT 0,
+  reward REAL NOT NULL DEFAULT 0,
+  on_front INTEGER NOT NULL DEFAULT 0, -- non-dominated (accuracy up, latency down) in its job
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX trials_by_job ON trials (job_id, created_ms);
+CREATE INDEX trials_front ON trials (job_id, on_front);
+
+-- Training results, reusable by any job with the same training settings.
+CREATE TABLE train_results (
+  train_key TEXT NOT NULL,         -- hash of dataset and training settings
+  graph_hash TEXT NOT NULL,
+  val_accuracy REAL NOT NULL,
+  train_loss REAL NOT NULL,
+  train_seconds REAL NOT NULL,
+  images_per_second REAL NOT NULL,
+  worker_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (train_key, graph_hash)
+);
+
+CREATE TABLE measurements (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  graph_hash TEXT NOT NULL,
+  device_class TEXT NOT NULL,
+  worker_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  batch INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  repeat_ms TEXT NOT NULL,         -- JSON array, one entry per repeat
+  median_ms REAL NOT NULL,
+  p90_ms REAL NOT NULL,
+  cv REAL NOT NULL,
+  fingerprint BLOB NOT NULL,       -- edgenas.v1.Fingerprint
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX measurements_by_graph ON measurements (graph_hash, device_class);
+
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  credential_hash TEXT NOT NULL UNIQUE,
+  device_class TEXT NOT NULL,
+  role INTEGER NOT NULL,
+  fingerprint BLOB NOT NULL,
+  enrolled_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  tasks_done INTEGER NOT NULL DEFAULT 0,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  flagged TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  secret_hash TEXT NOT NULL UNIQUE,
+  kind INTEGER NOT NULL,           -- CreateTokenRequest.Kind
+  scopes TEXT NOT NULL DEFAULT '',
+  device_class TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,     -- 0: never
+  revoked INTEGER NOT NULL DEFAULT 0,
+  used INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL REFERENCES jobs(id),
+  candidate_id TEXT NOT NULL REFERENCES candidates(id),
+  kind INTEGER NOT NULL,           -- edgenas.v1.TaskKind
+  device_class TEXT NOT NULL,      -- who may take it (trainers: '')
+  graph_hash TEXT NOT NULL,
+  payload BLOB NOT NULL,           -- edgenas.v1.Task without lease fields
+  state INTEGER NOT NULL,          -- 0 queued, 1 leased, 2 done, 3 quarantined, 4 cancelled
+  attempt INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  result BLOB,                     -- edgenas.v1.ReportResultRequest that was accepted
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX tasks_ready ON tasks (state, kind, device_class, created_ms);
+CREATE INDEX tasks_by_candidate ON tasks (candidate_id);
+
+CREATE TABLE models (
+  id TEXT PRIMARY KEY,
+  candidate_id TEXT NOT NULL REFERENCES candidates(id),
+  job_id TEXT NOT NULL REFERENCES jobs(id),
+  kind TEXT NOT NULL,              -- "trained", later "compressed"
+  bytes BLOB NOT NULL,             -- a model file
+  created_ms INTEGER NOT NULL
+);
+)sql",
+  };
+  return *migrations;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,172 @@
+#include "server/store/store.h"
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "server/store/schema.h"
+
+namespace edgenas {
+namespace {
+
+constexpr size_t kMaxBatch = 256;
+
+}  // namespace
+
+int Store::CurrentSchemaVersion() { return static_cast<int>(SchemaMigrations().size()); }
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, /*create=*/true);
+  if (!db.ok()) return db.status();
+  // Migrate before anyone else sees the database.
+  absl::StatusOr<Stmt> version = (*db)->Prepare("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  absl::StatusOr<bool> row = version->Step();
+  if (!row.ok()) return row.status();
+  int have = static_cast<int>(version->Int(0));
+  const std::vector<std::string>& migrations = SchemaMigrations();
+  if (have > static_cast<int>(migrations.size()))
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database '", path, "' has schema version ", have, "; this edgenasd knows up to ",
+        migrations.size(), " (a newer edgenas wrote it)"));
+  for (size_t v = have; v < migrations.size(); ++v) {
+    std::string sql = absl::StrCat("BEGIN IMMEDIATE;\n", migrations[v], "\nPRAGMA user_version=",
+                                   v + 1, ";\nCOMMIT;");
+    if (absl::Status s = (*db)->Exec(sql); !s.ok()) {
+      (*db)->Exec("ROLLBACK").IgnoreError();
+      return absl::Status(s.code(), absl::StrCat("migrating '", path, "' to schema ", v + 1, ": ",
+                                                 s.message()));
+    }
+  }
+  std::unique_ptr<Store> store(new Store(*std::move(db)));
+  store->path_ = path;
+  store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+Store::~Store() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+absl::Status Store::Write(WriteFn fn) {
+  std::promise<absl::Status> p;
+  std::future<absl::Status> f = p.get_future();
+  WriteAsync(std::move(fn), [&p](absl::Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
+void Store::WriteAsync(WriteFn fn, Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(fn), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  if (done) done(absl::UnavailableError("store is closing"));
+}
+
+void Store::WriterLoop() {
+  for (;;) {
+    std::vector<PendingWrite> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Commit(batch);
+  }
+}
+
+void Store::Commit(std::vector<PendingWrite>& batch) {
+  std::vector<absl::Status> results(batch.size());
+  absl::Status begin = writer_->Exec("BEGIN IMMEDIATE");
+  if (!begin.ok()) {
+    for (PendingWrite& w : batch)
+      if (w.done) w.done(begin);
+    return;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    absl::Status s = writer_->Exec("SAVEPOINT w");
+    if (s.ok()) s = batch[i].fn(*writer_);
+    if (s.ok()) {
+      s = writer_->Exec("RELEASE w");
+    } else {
+      writer_->Exec("ROLLBACK TO w").IgnoreError();
+      writer_->Exec("RELEASE w").IgnoreError();
+    }
+    results[i] = s;
+  }
+  absl::Status commit = writer_->Exec("COMMIT");
+  if (!commit.ok()) writer_->Exec("ROLLBACK").IgnoreError();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].done) batch[i].done(commit.ok() ? results[i] : commit);
+  }
+}
+
+absl::Status Store::Read(const ReadFn& fn) {
+  std::unique_ptr<Db> db;
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+    }
+  }
+  if (!db) {
+    absl::StatusOr<std::unique_ptr<Db>> opened = Db::Open(path_, /*create=*/false);
+    if (!opened.ok()) return opened.status();
+    db = *std::move(opened);
+  }
+  absl::Status s = db->Exec("BEGIN");
+  if (s.ok()) {
+    s = fn(*db);
+    db->Exec("COMMIT").IgnoreError();
+  }
+  std::lock_guard<std::mutex> lock(readers_mu_);
+  if (idle_readers_.size() < 8) idle_readers_.push_back(std::move(db));
+  return s;
+}
+
+absl::StatusOr<int> Store::SchemaVersion() {
+  int v = -1;
+  absl::Status s = Read([&](Db& db) {
+    absl::StatusOr<Stmt> st = db.Prepare("PRAGMA user_version");
+    if (!st.ok()) return st.status();
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    v = static_cast<int>(st->Int(0));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return v;
+}
+
+absl::StatusOr<std::string> Store::IntegrityCheck() {
+  std::string out;
+  absl::Status s = Read([&](Db& db) {
+    absl::StatusOr<Stmt> st = db.Prepare("PRAGMA integrity_check");
+    if (!st.ok()) return st.status();
+    for (;;) {
+      absl::StatusOr<bool> row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (!out.empty()) out += "\n";
+      out += st->Text(0);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace edgenas

@@ -1,0 +1,371 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark of the edgenas runtime against PyTorch (CPU, fp32).
+
+For every preset and thread count it runs `edgenas bench` (training throughput at
+batch 64, batch-1 inference latency) and the same network in PyTorch, alternating,
+and prints one table plus the issue's targets as PASS/FAIL at 2 threads.
+
+PyTorch runs at its best: a fresh process per (preset, threads), set_num_threads;
+the fastest inference variant (no_grad, inference_mode, traced+frozen, that plus
+optimize_for_inference) and training memory format (contiguous, channels_last).
+Latency is measured as TVM's runner and `edgenas bench` do: warm-up, then
+`repeat` repeats of `number` runs, median of the per-run means.
+
+  /usr/bin/python3 tests/bench/runtime_vs_pytorch.py [--edgenas BIN] [--quick] [--check]
+
+Exits 0 unless something crashed; with --check, exits 1 when a target fails.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+PRESETS = ("lenet-300-100", "lenet5", "cnn-bn", "mobile-tiny")
+THREADS = (1, 2)
+BATCH = 64
+# (preset, kind, minimum) at 2 threads; kind is "train" (throughput ratio),
+# "latency" (how many times lower), "overhead" (maximum fraction of a step).
+TARGETS = [("cnn-bn", "train", 4.0), ("mobile-tiny", "train", 2.5),
+           ("cnn-bn", "latency", 10.0), ("mobile-tiny", "latency", 10.0)] + \
+          [(p, "overhead", 0.15) for p in PRESETS]
+
+
+def settings(quick):
+    """Measurement settings shared by both sides."""
+    if quick:
+        return dict(warmup=5, repeat=5, min_repeat_ms=10, train_warmup=3, steps=10)
+    return dict(warmup=10, repeat=30, min_repeat_ms=50, train_warmup=10, steps=50)
+
+
+def thread_env(threads):
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+               OPENBLAS_NUM_THREADS=str(threads))
+    return env
+
+
+def build_model(preset):
+    """The presets of `edgenas info`, layer for layer."""
+    import torch.nn as nn
+
+    def conv_bn(cin, cout, k, stride=1, groups=1, act=True):
+        layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                  nn.BatchNorm2d(cout)]
+        return nn.Sequential(*(layers + [nn.ReLU6()] if act else layers))
+
+    class MBConv(nn.Module):
+        def __init__(self, c, expand):
+            super().__init__()
+            self.body = nn.Sequential(conv_bn(c, c * expand, 1),
+                                      conv_bn(c * expand, c * expand, 3, groups=c * expand),
+                                      conv_bn(c * expand, c, 1, act=False))
+
+        def forward(self, x):
+            return x + self.body(x)
+
+    def ds(cin, cout, stride):  # depthwise-separable block, stride on the depthwise
+        return nn.Sequential(conv_bn(cin, cin, 3, stride, groups=cin), conv_bn(cin, cout, 1))
+
+    if preset == "lenet-300-100":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(),
+                             nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
+    if preset == "lenet5":  # no activations after the convs, as the preset is written
+        return nn.Sequential(nn.Conv2d(1, 20, 5), nn.MaxPool2d(2, 2), nn.Conv2d(20, 50, 5),
+                             nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(800, 500), nn.ReLU(),
+                             nn.Linear(500, 10))
+    if preset == "cnn-bn":
+        return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+                             nn.MaxPool2d(2, 2), nn.Conv2d(32, 64, 3, padding=1),
+                             nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
+                             nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+    if preset == "mobile-tiny":
+        return nn.Sequential(conv_bn(1, 16, 3), ds(16, 32, 2), ds(32, 64, 2), ds(64, 128, 1),
+                             MBConv(128, 4), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                             nn.Linear(128, 10))
+    raise ValueError(f"unknown preset {preset}")
+
+
+def tvm_latency_ms(run, s):
+    """Median over repeats of the mean time of one run, `number` grown as TVM does."""
+    def mean_ms(number):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            run()
+        return (time.perf_counter() - t0) * 1e3 / number
+
+    for _ in range(s["warmup"]):
+        run()
+    number = 1
+    while (ms := mean_ms(number) * number) < s["min_repeat_ms"] and number < 1 << 20:
+        scale = s["min_repeat_ms"] / ms if ms > 0 else 16.0
+        number = max(number + 1, int(number * min(scale * 1.1, 16.0) + 0.999))
+    return statistics.median(mean_ms(number) for _ in range(s["repeat"]))
+
+
+def try_variants(variants):
+    """{name: measure()} for every variant; one that raises is reported, not fatal."""
+    out = {}
+    for name, measure in variants.items():
+        try:
+            out[name] = measure()
+        except Exception as e:
+            out[name] = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:120]}"
+    return out
+
+
+def torch_latency(preset, s):
+    """Batch-1 latency (ms) of every inference variant."""
+    import torch
+    model, x = build_model(preset).eval(), torch.randn(1, 1, 28, 28)
+
+    def eager(ctx):
+        def run():
+            with ctx():
+                model(x)
+        return tvm_latency_ms(run, s)
+
+    def jit(optimize):
+        with torch.no_grad():
+            m = torch.jit.freeze(torch.jit.trace(model, x))
+            m = torch.jit.optimize_for_inference(m) if optimize else m
+
+        def run():
+            with torch.no_grad():
+                m(x)
+        return tvm_latency_ms(run, s)
+
+    return try_variants({"no_grad": lambda: eager(torch.no_grad),
+                         "inference_mode": lambda: eager(torch.inference_mode),
+                         "jit-frozen": lambda: jit(False), "jit-optimized": lambda: jit(True)})
+
+
+def torch_train_ms(preset, s, fmt):
+    """Median training step (forward, loss, backward, SGD) at batch 64, in ms."""
+    import torch
+    torch.manual_seed(1)
+    model = build_model(preset).to(memory_format=fmt).train()
+    # As edgenas: L2 decay on conv and dense weights only (not biases, not BN).
+    decay = [m.weight for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    rest = [p for p in model.parameters() if all(p is not d for d in decay)]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4},
+                           {"params": rest, "weight_decay": 0.0}], lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x = torch.randn(BATCH, 1, 28, 28).contiguous(memory_format=fmt)
+    y = torch.randint(0, 10, (BATCH,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    for _ in range(s["train_warmup"]):
+        step()
+    times = []
+    for _ in range(s["steps"]):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def torch_env():
+    import torch
+    cap = [l.split(":", 1)[1].strip() for l in torch.__config__.show().splitlines()
+           if "CPU capability" in l]
+    torch.mm(torch.randn(64, 64), torch.randn(64, 64))  # loads the BLAS
+    with open("/proc/self/maps") as f:
+        blas = sorted({os.path.realpath(l.split()[-1]) for l in f if "blas" in l.lower()})
+    return {"torch": torch.__version__, "cpu_capability": cap[0] if cap else "?",
+            "blas": ", ".join(blas) or "none loaded"}
+
+
+def torch_worker(preset, threads, quick):
+    """Runs in a fresh process: measures one preset at one thread count, prints JSON."""
+    import torch
+    torch.set_num_threads(threads)
+    s = settings(quick)
+    formats = {"contiguous": torch.contiguous_format}
+    if preset != "lenet-300-100":  # channels_last only matters to convs
+        formats["channels_last"] = torch.channels_last
+    r = {"params": sum(p.numel() for p in build_model(preset).parameters()),
+         "threads": torch.get_num_threads(), "env": torch_env(),
+         "train_variants": try_variants({name: (lambda f=f: torch_train_ms(preset, s, f))
+                                         for name, f in formats.items()}),
+         "latency_variants": torch_latency(preset, s)}
+    for kind in ("train", "latency"):
+        ok = {k: v for k, v in r[kind + "_variants"].items() if isinstance(v, float)}
+        r[kind + "_variant"] = min(ok, key=ok.get)
+        r[kind + "_ms"] = ok[r[kind + "_variant"]]
+    r["images_per_s"] = BATCH / (r["train_ms"] / 1e3)
+    print(json.dumps(r))
+
+
+def run_json(cmd, threads):
+    """Runs cmd with `threads` OpenMP threads; returns the JSON object it prints."""
+    for _ in range(60):  # another engineer may be relinking the binary: wait for it
+        if os.path.exists(cmd[0]):
+            break
+        time.sleep(1)
+    out = subprocess.run(cmd, env=thread_env(threads), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {out.returncode}:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout)  # one object (`info --json` spans several lines)
+
+
+def run_torch(preset, threads, quick):
+    return run_json([sys.executable, os.path.abspath(__file__), "--torch-worker", preset,
+                     "--threads", str(threads)] + (["--quick"] if quick else []), threads)
+
+
+def run_edgenas(binary, preset, threads, s):
+    """(batch-1 latency JSON, training throughput JSON) of `edgenas bench`."""
+    common = [binary, "bench", "--preset", preset, "--threads", str(threads), "--json"]
+    lat = run_json(common + ["--batch", "1", "--warmup", str(s["warmup"]), "--repeat",
+                             str(s["repeat"]), "--min-repeat-ms", str(s["min_repeat_ms"])], threads)
+    train = run_json(common + ["--train", "--batch", str(BATCH), "--steps", str(s["steps"])],
+                     threads)
+    return lat, train
+
+
+def print_env(binary, tenv, isa, quick):
+    with open("/proc/cpuinfo") as f:
+        cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    print(f"CPU:      {cpu} ({os.cpu_count()} logical CPUs)")
+    print(f"edgenas:  {binary} (oneDNN ISA {isa})")
+    print(f"PyTorch:  {tenv['torch']} (ATen CPU capability {tenv['cpu_capability']}), "
+          f"python {sys.version.split()[0]}")
+    print(f"BLAS:     {tenv['blas']}")
+    if "/blas/libblas.so" in tenv["blas"]:  # Debian's netlib reference BLAS
+        print("          warning: PyTorch's GEMMs (dense layers, some convs) run on the "
+              "unoptimized reference BLAS;\n          apt-get install libopenblas0-openmp "
+              "gives a much stronger (fairer) baseline")
+    print(f"mode:     {'quick' if quick else 'full'}; training batch {BATCH}, latency batch 1\n")
+
+
+def print_table(rows):
+    fmt = "{:<14}{:>4}{:>21}{:>10}{:>8}{:>15}{:>10}{:>8}{:>10}  {}"
+    print(fmt.format("preset", "thr", "train img/s edgenas", "pytorch", "ratio", "b1 ms edgenas",
+                     "pytorch", "lower", "overhead", "pytorch variants (train / b1)"))
+    print("-" * 128)
+    for r in rows:
+        e, t = r["edgenas"], r["torch"]
+        print(fmt.format(r["preset"], r["threads"], f"{e['images_per_s']:.0f}",
+                         f"{t['images_per_s']:.0f}", f"{r['train_ratio']:.2f}x",
+                         f"{e['median_ms']:.4f}", f"{t['latency_ms']:.4f}", f"{r['lat_ratio']:.1f}x",
+                         f"{e['overhead_fraction']:.3f}",
+                         f"{t['train_variant']} / {t['latency_variant']}"))
+    print("ratio = edgenas/PyTorch training images/s; lower = PyTorch/edgenas batch-1 median; "
+          "overhead = edgenas step time outside oneDNN primitives")
+    print("\nPyTorch variants (train: median step ms; b1: median ms):")
+    show = lambda d: ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} FAILED"
+                               for k, v in d.items())
+    for r in rows:
+        print(f"  {r['preset']:<14} {r['threads']}T  train: {show(r['torch']['train_variants'])}; "
+              f"b1: {show(r['torch']['latency_variants'])}")
+
+
+def check_targets(rows):
+    at2 = {r["preset"]: r for r in rows if r["threads"] == 2}
+    failed = 0
+    print("\ntargets at 2 threads:")
+    for preset, kind, bound in (t for t in TARGETS if t[0] in at2):
+        r = at2[preset]
+        if kind == "overhead":
+            value = r["edgenas"]["overhead_fraction"]
+            ok, text = value <= bound, f"overhead_fraction {value:.3f} <= {bound}"
+        else:
+            value = r["train_ratio"] if kind == "train" else r["lat_ratio"]
+            what = "training throughput" if kind == "train" else "batch-1 latency lower"
+            ok, text = value >= bound, f"{what} {value:.2f}x >= {bound}x"
+        failed += not ok
+        print(f"  {'PASS' if ok else 'FAIL'}  {preset:<14} {text}")
+    return failed
+
+
+def cpu_seconds():
+    """CPU seconds used so far by the whole machine minus those of our finished children."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK") - ru.ru_utime - ru.ru_stime
+
+
+def wait_for_quiet(max_wait):
+    """Waits up to max_wait s until other processes (a build...) leave the CPUs alone."""
+    deadline = time.time() + max_wait
+    while True:
+        c0 = cpu_seconds()
+        time.sleep(1.0)
+        load = cpu_seconds() - c0
+        if load < 0.1 or time.time() >= deadline:
+            return
+        print(f"  waiting: other processes use {load:.1f} cores", file=sys.stderr, flush=True)
+
+
+def sanity_notes(preset, threads, t, params, foreign):
+    where = f"{preset} @{threads}T"
+    notes = [f"{where}: PyTorch variant {k} failed: {v}"
+             for k, v in {**t["train_variants"], **t["latency_variants"]}.items()
+             if not isinstance(v, float)]
+    if t["params"] != params:
+        notes.append(f"{where}: PyTorch model has {t['params']} params, edgenas {params}")
+    if t["threads"] != threads:
+        notes.append(f"{where}: torch.get_num_threads() is {t['threads']}")
+    if foreign > 0.1:
+        notes.append(f"{where}: other processes used {foreign:.2f} cores meanwhile; unreliable")
+    return notes
+
+
+def measure(binary, presets, quick, max_wait):
+    """Alternates edgenas and PyTorch over presets x threads; returns rows and notes."""
+    s, rows, notes = settings(quick), [], []
+    for preset in presets:
+        params = run_json([binary, "info", "--preset", preset, "--json"], 1)["params"]
+        for threads in THREADS:
+            for _ in range(3):  # measured again when another process competed for the CPUs
+                wait_for_quiet(max_wait)
+                c0, t0 = cpu_seconds(), time.time()
+                lat, train = run_edgenas(binary, preset, threads, s)
+                t = run_torch(preset, threads, quick)
+                if (foreign := (cpu_seconds() - c0) / (time.time() - t0)) <= 0.1:
+                    break
+            notes += sanity_notes(preset, threads, t, params, foreign)
+            rows.append(dict(preset=preset, threads=threads, torch=t, edgenas={**train, **lat},
+                             train_ratio=train["images_per_s"] / t["images_per_s"],
+                             lat_ratio=t["latency_ms"] / lat["median_ms"]))
+            print(f"  measured {preset} at {threads} thread(s)", file=sys.stderr, flush=True)
+    return rows, notes
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--edgenas", default=os.environ.get("EDGENAS_BIN") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "server", "edgenas"),
+                    help="edgenas binary (default: $EDGENAS_BIN, else build/server/edgenas)")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and steps")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a target fails")
+    ap.add_argument("--max-wait", type=float, default=300,
+                    help="seconds to wait for other processes to leave the CPUs before each run")
+    ap.add_argument("--presets", default=",".join(PRESETS), help="comma-separated subset")
+    ap.add_argument("--torch-worker", metavar="PRESET", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.torch_worker:
+        return torch_worker(a.torch_worker, a.threads, a.quick)
+    binary = os.path.abspath(a.edgenas)
+    rows, notes = measure(binary, a.presets.split(","), a.quick, a.max_wait)
+    print_env(binary, rows[-1]["torch"]["env"], rows[-1]["edgenas"].get("isa", "?"), a.quick)
+    print_table(rows)
+    failed = check_targets(rows)
+    for n in notes:
+        print(f"note: {n}")
+    if a.check and failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
