@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Sets up a machine (Debian packages), builds edgenas and runs the main job on
-# Fashion-MNIST on this machine.
+# Sets up a machine (Debian packages), builds edgenas and runs the main job: a
+# neural architecture search on Fashion-MNIST on this machine, about ten
+# minutes on two cores. edgenasd runs with an in-process trainer and an
+# in-process latency worker (device class host-cpu); the search optimises
+# the MnasNet reward, accuracy against measured latency. At the end it prints
+# the Pareto front, plots it, downloads the best model and stops the server.
 #
-# Until the coordinator lands, the main job trains the cnn-bn reference net
-# (5 epochs, about a minute on two cores), benchmarks its batch-1 latency and
-# summarizes the model it wrote.
+# Outputs land in out/quickstart/ (the database, the plot, the model).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,19 +15,52 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build"
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$build" -j "$jobs" --target edgenas
+cmake --build "$build" -j "$jobs" --target edgenasd edgenas
 edgenas="$build/server/edgenas"
-out="$root/out"
+
+out="$root/out/quickstart"
 mkdir -p "$out"
-threads=$(( jobs < 2 ? jobs : 2 ))
+data="$out/data-$(date +%Y%m%d-%H%M%S)"
+log="$data.log"
 
 echo
-echo "== training cnn-bn on Fashion-MNIST (5 epochs, $threads threads) =="
-"$edgenas" train --preset cnn-bn --dataset fashion-mnist --epochs 5 --batch-size 64 \
-  --threads "$threads" --seed 1 --out "$out/cnn-bn.model"
+echo "== starting edgenasd (data in $data) =="
+"$build/server/edgenasd" --data-dir "$data" --listen 127.0.0.1:0 --local-trainers 1 \
+  --local-latency-worker > "$log" 2>&1 &
+server=$!
+stop_server() {
+  if kill -0 "$server" 2>/dev/null; then
+    kill -TERM "$server"
+    wait "$server" || true
+  fi
+}
+trap stop_server EXIT
+for _ in $(seq 1 100); do
+  grep -q "serving on" "$log" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat "$log"; echo "edgenasd did not start" >&2; exit 1; }
+  sleep 0.1
+done
+grep "edgenasd:" "$log" | head -3
+export EDGENAS_SERVER=$(grep -o "127.0.0.1:[0-9]*" "$log" | head -1)
+export EDGENAS_TOKEN_FILE="$data/admin.token"
+
 echo
-echo "== batch-1 latency of the trained model =="
-"$edgenas" bench --model "$out/cnn-bn.model" --batch 1 --threads "$threads"
+echo "== submitting deploy/jobs/quickstart.json and watching it =="
+job=$("$edgenas" submit "$root/deploy/jobs/quickstart.json")
+echo "job $job"
+"$edgenas" watch "$job"
+
 echo
-echo "== the model =="
-"$edgenas" info "$out/cnn-bn.model"
+echo "== the Pareto front: validation accuracy against host-cpu latency =="
+"$edgenas" pareto "$job" --svg "$out/pareto.svg"
+best=$("$edgenas" pareto "$job" --json | sed -n 's/.*"candidate_id":"\([^"]*\)".*/\1/p' | tail -n 1)
+if [ -n "$best" ]; then
+  echo
+  echo "== the most accurate model on the front ($best) =="
+  "$edgenas" model "$best" --out "$out/best.model"
+  "$edgenas" info "$out/best.model" | tail -n 6
+fi
+stop_server
+trap - EXIT
+echo
+echo "done: plot $out/pareto.svg, model $out/best.model, database $data/edgenas.db"

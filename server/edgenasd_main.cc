@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "server/coordinator.h"
 #include "server/rpc/services.h"
-#include "server/util/flags.h"
+#include "runtime/util/flags.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "edgenas/v1/services.grpc.pb.h"
-#include "server/util/flags.h"
+#include "runtime/util/flags.h"
 
 namespace edgenas {
 

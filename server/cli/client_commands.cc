@@ -390,8 +390,9 @@ int Tokens(int argc, char** argv) {
     if (absl::Status s = FromGrpc((*client)->admin().CreateToken(ctx.get(), req, &resp)); !s.ok()) return Fail(s);
     if (c.as_json) return std::printf("%s\n", ToJson(resp).dump().c_str()), 0;
     std::printf("%s\n", resp.token().c_str());
+    const std::string expiry = resp.expires_at_ms() ? ", expires in " + (ttl.empty() ? "1h" : ttl) : "";
     std::fprintf(stderr, "token %s%s (shown once; edgenasd keeps only its hash)\n", resp.token_id().c_str(),
-                 resp.expires_at_ms() ? ", expires in " + ttl : "");
+                 expiry.c_str());
     return 0;
   }
   if (sub == "list" || sub == "revoke") {

@@ -22,7 +22,7 @@
 #include "runtime/model_file/model_file.h"
 #include "runtime/train/trainer.h"
 #include "server/cli/commands.h"
-#include "server/util/flags.h"
+#include "runtime/util/flags.h"
 
 namespace edgenas {
 namespace {

@@ -89,13 +89,9 @@ void Store::WriterLoop() {
 
 void Store::Commit(std::vector<PendingWrite>& batch) {
   std::vector<absl::Status> results(batch.size());
+  size_t first = 0;  // the first write of the open transaction
   absl::Status begin = writer_->Exec("BEGIN IMMEDIATE");
-  if (!begin.ok()) {
-    for (PendingWrite& w : batch)
-      if (w.done) w.done(begin);
-    return;
-  }
-  for (size_t i = 0; i < batch.size(); ++i) {
+  for (size_t i = 0; i < batch.size() && begin.ok(); ++i) {
     absl::Status s = writer_->Exec("SAVEPOINT w");
     if (s.ok()) s = batch[i].fn(*writer_);
     if (s.ok()) {
@@ -105,11 +101,21 @@ void Store::Commit(std::vector<PendingWrite>& batch) {
       writer_->Exec("RELEASE w").IgnoreError();
     }
     results[i] = s;
+    if (!s.ok() && sqlite3_get_autocommit(writer_->raw())) {
+      // SQLite rolled back the whole transaction (SQLITE_FULL, IOERR, NOMEM),
+      // taking the earlier writes with it; the rest get a fresh one.
+      for (size_t j = first; j < i; ++j)
+        if (results[j].ok())
+          results[j] = absl::Status(s.code(), absl::StrCat("rolled back with a failing write: ",
+                                                           s.message()));
+      first = i + 1;
+      begin = writer_->Exec("BEGIN IMMEDIATE");
+    }
   }
-  absl::Status commit = writer_->Exec("COMMIT");
-  if (!commit.ok()) writer_->Exec("ROLLBACK").IgnoreError();
+  absl::Status commit = begin.ok() ? writer_->Exec("COMMIT") : begin;
+  if (begin.ok() && !commit.ok()) writer_->Exec("ROLLBACK").IgnoreError();
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].done) batch[i].done(commit.ok() ? results[i] : commit);
+    if (batch[i].done) batch[i].done(i < first || commit.ok() ? results[i] : commit);
   }
 }
 

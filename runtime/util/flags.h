@@ -1,8 +1,8 @@
 // A small, strict flag parser for the edgenas CLI: --name value or
 // --name=value, booleans as bare --name; an unknown flag or a missing value
 // is an error that names it; --help prints what Help() returns.
-#ifndef EDGENAS_SERVER_UTIL_FLAGS_H_
-#define EDGENAS_SERVER_UTIL_FLAGS_H_
+#ifndef EDGENAS_RUNTIME_UTIL_FLAGS_H_
+#define EDGENAS_RUNTIME_UTIL_FLAGS_H_
 
 #include <cstdint>
 #include <functional>
@@ -49,4 +49,4 @@ class Flags {
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_SERVER_UTIL_FLAGS_H_
+#endif  // EDGENAS_RUNTIME_UTIL_FLAGS_H_

@@ -1,4 +1,4 @@
-#include "server/util/flags.h"
+#include "runtime/util/flags.h"
 
 #include <algorithm>
 #include <cerrno>
