@@ -98,11 +98,16 @@ void Coordinator::Shutdown() {
   if (jobs_) jobs_->Shutdown();
   if (auth_) auth_->FlushSeen();
   tasks_->WakeAll();
-  jobs_.reset();
+  // Queued writes call back into the task queue and the job manager: let them
+  // finish (a no-op write completes after every earlier one) before those go.
+  auto flush = [this] { store_->Write([](Db&) { return absl::OkStatus(); }).IgnoreError(); };
+  flush();
   local_.reset();
+  jobs_.reset();  // its events thread may still assemble trials: the store is open
+  flush();
   tasks_.reset();
   auth_.reset();
-  store_.reset();  // drains queued writes, then closes
+  store_.reset();  // closes
 }
 
 Coordinator::~Coordinator() { Shutdown(); }

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   edgenas::CoordinatorOptions o;
   std::string listen = "127.0.0.1:50051", tls_cert, tls_key, dataset_dirs;
   bool insecure = false, latency_worker = false;
-  int lease_seconds = 60;
+  int lease_seconds = 60, max_failures = 3;
   Flags f("edgenasd --data-dir DIR [flags]",
           "The edgenas coordinator: runs search jobs, leases tasks to workers, keeps every result\n"
           "in DIR/edgenas.db. On the first start it writes an admin token to DIR/admin.token.");
@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   f.String("tls-key", &tls_key, "PEM private key (TLS)");
   f.Bool("insecure", &insecure, "allow a non-loopback address without TLS");
   f.Int("lease-seconds", &lease_seconds, "a task's lease without heartbeats");
+  f.Int("max-failures", &max_failures, "failed attempts (errors, silent workers) before a task is quarantined");
   f.String("dataset-dirs", &dataset_dirs, "NAME=DIR[,NAME=DIR...]: where this machine keeps datasets");
   if (absl::Status s = f.Parse(argc, argv, 1); !s.ok()) {
     std::fprintf(stderr, "edgenasd: %s\n\n%s", std::string(s.message()).c_str(), f.Help().c_str());
@@ -58,10 +59,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgenasd: --data-dir is required\n\n%s", f.Help().c_str());
     return 2;
   }
-  if (o.local_trainers < 0 || o.local_trainers > 64 || lease_seconds < 1 || lease_seconds > 86400) {
-    std::fprintf(stderr, "edgenasd: --local-trainers must be in [0, 64], --lease-seconds in [1, 86400]\n");
+  if (o.local_trainers < 0 || o.local_trainers > 64 || lease_seconds < 1 || lease_seconds > 86400 ||
+      max_failures < 1 || max_failures > 1000) {
+    std::fprintf(stderr,
+                 "edgenasd: --local-trainers must be in [0, 64], --lease-seconds in [1, 86400], "
+                 "--max-failures in [1, 1000]\n");
     return 2;
   }
+  o.max_failures = max_failures;
   const bool tls = !tls_cert.empty() || !tls_key.empty();
   if (tls && (tls_cert.empty() || tls_key.empty())) {
     std::fprintf(stderr, "edgenasd: TLS needs both --tls-cert and --tls-key\n");

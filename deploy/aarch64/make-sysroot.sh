@@ -24,10 +24,13 @@ STAMP=.edgenas-sysroot
 # What the arm64 build links against. The closure of their dependencies is
 # computed below. protobuf-compiler-grpc is here only because gRPC's CMake
 # config refuses to load unless the plugins it names exist in the sysroot;
-# the build runs the host's plugins (see toolchain.cmake).
+# the build runs the host's plugins (see toolchain.cmake). No OpenCL: Debian's
+# arm64 oneDNN is built without a GPU runtime (DNNL_GPU_RUNTIME NONE in its
+# dnnl_config.h and dnnl-config.cmake; that header is the one that differs
+# from amd64's), so its CMake config does not look for OpenCL.
 ROOTS=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev libabsl-dev
-  libdnnl-dev ocl-icd-opencl-dev nlohmann-json3-dev libsqlite3-dev
+  libdnnl-dev nlohmann-json3-dev libsqlite3-dev
   zlib1g-dev libssl-dev libc6-dev libstdc++-12-dev libgomp1
 )
 # What the host needs to build and to run the result under emulation.

@@ -29,6 +29,11 @@ MemDesc AnyDesc(const dnnl::memory::dims& dims) { return MemDesc(dims, dt::f32, 
 size_t FloatCount(const MemDesc& md) { return md.get_size() / sizeof(float); }
 
 std::string DnnlIsaName() {
+#if defined(__aarch64__)
+  // oneDNN 2.6 reports ARM ISAs with codes of its own that overlap the x86
+  // enum; name the architecture instead of misreading them.
+  return "aarch64";
+#endif
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::sse41: return "sse41";
     case dnnl::cpu_isa::avx: return "avx";
@@ -40,11 +45,7 @@ std::string DnnlIsaName() {
     case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
     default: break;
   }
-#if defined(__aarch64__)
-  return "aarch64";
-#else
   return "generic";
-#endif
 }
 
 absl::Status DnnlStatus(const dnnl::error& e, const char* where) {

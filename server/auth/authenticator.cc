@@ -61,6 +61,7 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const std::string& authori
   if (secret.rfind("Bearer ", 0) == 0) secret = secret.substr(7);
   if (secret.empty() || secret.size() > 512) return Unauthenticated();
   const std::string hash = HashSecret(secret);
+  uint64_t revocations = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(hash);
@@ -69,11 +70,14 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const std::string& authori
       cache_.erase(it);
       return Unauthenticated();
     }
+    revocations = revocations_;
   }
   absl::StatusOr<Principal> p = LookUp(hash);
   if (!p.ok()) return p.status();
   std::lock_guard<std::mutex> lock(mu_);
-  cache_[hash] = *p;
+  // A revocation that committed after LookUp's snapshot has already swept
+  // the cache; caching this answer now would bring the secret back to life.
+  if (revocations == revocations_) cache_[hash] = *p;
   return p;
 }
 
@@ -200,6 +204,7 @@ absl::Status Authenticator::RevokeToken(const std::string& token_id) {
   });
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
+  ++revocations_;
   for (auto it = cache_.begin(); it != cache_.end();)
     it = it->second.id == token_id ? cache_.erase(it) : std::next(it);
   return absl::OkStatus();
@@ -296,6 +301,7 @@ absl::Status Authenticator::RevokeWorker(const std::string& worker_id) {
   });
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
+  ++revocations_;
   for (auto it = cache_.begin(); it != cache_.end();)
     it = it->second.id == worker_id ? cache_.erase(it) : std::next(it);
   return absl::OkStatus();

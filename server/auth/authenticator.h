@@ -62,6 +62,7 @@ class Authenticator {
   Clock clock_;
   std::mutex mu_;
   std::map<std::string, Principal> cache_;     // by secret hash
+  uint64_t revocations_ = 0;  // a lookup that overlapped a revocation is not cached
   std::map<std::string, int64_t> last_seen_;   // by worker id, not yet written
 };
 

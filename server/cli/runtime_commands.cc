@@ -76,7 +76,7 @@ int RunTrain(int argc, char** argv) {
   std::string dataset = "fashion-mnist", data_dir, out, optimizer = "sgd", schedule = "cosine";
   TrainOptions o;
   int threads = 2, crop = 0;
-  double lr = 0.05, momentum = 0.9, weight_decay = 5e-4, val_fraction = 0.1;
+  double lr = 0.02, momentum = 0.9, weight_decay = 5e-4, val_fraction = 0.1;
   int64_t max_train = 0;
   bool nesterov = false, flip = false, as_json = false, no_test = false;
   Flags f("edgenas train (--arch FILE.json | --preset NAME) [flags]",

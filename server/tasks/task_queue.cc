@@ -60,7 +60,8 @@ absl::Status TaskQueue::Load() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  Requeue(std::move(requeue), "the coordinator restarted");
+  Requeue(requeue, [](const Entry&) { return true; }, "the coordinator restarted",
+          /*counts_as_failure=*/false);
   return absl::OkStatus();
 }
 
@@ -317,8 +318,10 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
       }
       return;
     }
-    done(ReportVerdict{true, ""});
+    // The listener first: once `done` has run, the caller may destroy this
+    // queue (ReportSync returns, the coordinator shuts down).
     if (outcome && listener_) listener_(*outcome);
+    done(ReportVerdict{true, ""});
   });
 }
 
@@ -329,37 +332,62 @@ absl::StatusOr<ReportVerdict> TaskQueue::ReportSync(const v1::ReportResultReques
   return f.get();
 }
 
-void TaskQueue::Requeue(std::vector<std::string> ids, const char* why) {
-  if (ids.empty()) return;
+void TaskQueue::Requeue(const std::vector<std::string>& candidates,
+                        const std::function<bool(const Entry&)>& still, const char* why,
+                        bool counts_as_failure) {
+  // The callers chose under an earlier hold of the lock; since then a report
+  // may have started (taking the lease from it would let that report's
+  // requeue clobber a newer lease) or the task may have been leased again.
+  std::vector<std::string> ids, quarantined;
+  std::vector<TaskOutcome> outcomes;
+  const std::string reason = std::string("lease ended: ") + why;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const std::string& id : ids) {
+    for (const std::string& id : candidates) {
       auto it = tasks_.find(id);
-      if (it == tasks_.end()) continue;
-      it->second.state = TaskState::kQueued;
-      it->second.owner.clear();
-      it->second.expires_ms = 0;
-      ready_[KeyFor(it->second.kind, it->second.device_class)].push_back(id);
+      if (it == tasks_.end() || it->second.state != TaskState::kLeased || it->second.reporting ||
+          !still(it->second))
+        continue;
+      Entry& e = it->second;
+      // A worker that goes silent in the middle of a task is a failed attempt:
+      // a graph that kills every device it lands on ends in quarantine.
+      if (counts_as_failure && ++e.failures >= options_.max_failures) {
+        outcomes.push_back({id, e.job_id, e.candidate_id, e.kind, TaskState::kQuarantined, reason});
+        quarantined.push_back(id);
+        tasks_.erase(it);
+        continue;
+      }
+      e.state = TaskState::kQueued;
+      e.owner.clear();
+      e.expires_ms = 0;
+      ready_[KeyFor(e.kind, e.device_class)].push_back(id);
+      ids.push_back(id);
     }
+    if (ids.empty() && quarantined.empty()) return;
     ++wake_generation_;
   }
   const int64_t now = clock_();
-  const std::string reason = why;
+  const int failure = counts_as_failure ? 1 : 0;
   // Ordered after any earlier write by the single writer: a report that
   // raced this is either committed first or refused by its WHERE clause.
   store_->WriteAsync(
-      [ids, now, reason](Db& db) -> absl::Status {
-        for (const std::string& id : ids) {
-          absl::StatusOr<Stmt> st = db.Prepare(
-              "UPDATE tasks SET state = 0, lease_owner = '', lease_expires_ms = 0, last_error = ?, "
-              "updated_ms = ? WHERE id = ? AND state = 1");
-          if (!st.ok()) return st.status();
-          st->Bind(1, "lease ended: " + reason).Bind(2, now).Bind(3, id);
-          if (absl::Status s = st->Run(); !s.ok()) return s;
+      [ids, quarantined, now, reason, failure](Db& db) -> absl::Status {
+        for (const auto& [list, state] : {std::pair{&ids, 0}, {&quarantined, 3}}) {
+          for (const std::string& id : *list) {
+            absl::StatusOr<Stmt> st = db.Prepare(
+                "UPDATE tasks SET state = ?, lease_owner = '', lease_expires_ms = 0, last_error = ?, "
+                "failures = failures + ?, updated_ms = ? WHERE id = ? AND state = 1");
+            if (!st.ok()) return st.status();
+            st->Bind(1, state).Bind(2, reason).Bind(3, failure).Bind(4, now).Bind(5, id);
+            if (absl::Status s = st->Run(); !s.ok()) return s;
+          }
         }
         return absl::OkStatus();
       },
-      nullptr);
+      [this, outcomes](absl::Status s) {
+        if (!s.ok() || !listener_) return;
+        for (const TaskOutcome& o : outcomes) listener_(o);
+      });
   work_cv_.notify_all();
 }
 
@@ -371,7 +399,8 @@ void TaskQueue::ExpireLeases() {
     for (auto& [id, e] : tasks_)
       if (e.state == TaskState::kLeased && !e.reporting && e.expires_ms < now) expired.push_back(id);
   }
-  Requeue(std::move(expired), "no heartbeat before the lease expired");
+  Requeue(expired, [now](const Entry& e) { return e.expires_ms < now; },
+          "no heartbeat before the lease expired", /*counts_as_failure=*/true);
 }
 
 void TaskQueue::ReleaseWorker(const std::string& worker_id) {
@@ -381,7 +410,8 @@ void TaskQueue::ReleaseWorker(const std::string& worker_id) {
     for (auto& [id, e] : tasks_)
       if (e.state == TaskState::kLeased && e.owner == worker_id && !e.reporting) ids.push_back(id);
   }
-  Requeue(std::move(ids), "released by its worker");
+  Requeue(ids, [&worker_id](const Entry& e) { return e.owner == worker_id; },
+          "released by its worker", /*counts_as_failure=*/false);
 }
 
 void TaskQueue::CancelJob(const std::string& job_id) {

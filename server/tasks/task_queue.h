@@ -29,7 +29,7 @@ enum class TaskState { kQueued = 0, kLeased = 1, kDone = 2, kQuarantined = 3, kC
 
 struct TaskQueueOptions {
   int64_t lease_ms = 60000;     // without a heartbeat, a lease ends after this long
-  int max_failures = 3;         // failed attempts before quarantine
+  int max_failures = 3;         // failed attempts (errors or silent workers) before quarantine
   std::vector<std::string> local_workers;  // their leases die with the process
 };
 
@@ -140,7 +140,11 @@ class TaskQueue {
   using ReadyKey = std::pair<int, std::string>;  // (kind, device class or "")
 
   static ReadyKey KeyFor(v1::TaskKind kind, const std::string& device_class);
-  void Requeue(std::vector<std::string> ids, const char* why);
+  // Requeues those of `candidates` that are still leased, with no report in flight,
+  // and for which `still` holds, all checked under the lock that requeues them.
+  void Requeue(const std::vector<std::string>& candidates,
+               const std::function<bool(const Entry&)>& still, const char* why,
+               bool counts_as_failure);
 
   Store* store_;
   TaskQueueOptions options_;

@@ -32,10 +32,10 @@ struct FleetOptions {
   int client_threads = 2;
   int heartbeat_ms = 1000;
   int acquire_wait_ms = 0;  // the AcquireTask long-poll the server may hold
-  int idle_poll_ms = 1000;  // after an empty AcquireTask, the next one comes this much later (+-20%)
+  int idle_poll_ms = 1000;  // after an empty AcquireTask, the next one this much later (+-20%)
   int work_ms = 0;          // pretended work between a task and its report
   int rpc_timeout_ms = 10000;
-  uint64_t seed = 1;        // accuracies and the jitter of polls
+  uint64_t seed = 1;  // accuracies and the jitter of polls
   std::string device_class = "sim";
 };
 
@@ -43,8 +43,9 @@ enum RpcKind { kHeartbeat = 0, kAcquireTask = 1, kReportResult = 2, kRpcKinds = 
 const char* RpcKindName(int kind);
 
 struct RpcStats {
-  std::vector<uint32_t> micros;          // latency of each call that returned OK
-  std::map<std::string, int64_t> errors; // status code name -> count
+  std::vector<uint32_t> micros;           // latency of each call that returned OK
+  std::vector<float> done_at_s;           // when it returned, in seconds since Start
+  std::map<std::string, int64_t> errors;  // status code name -> count
 };
 
 struct FleetResult {

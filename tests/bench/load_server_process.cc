@@ -110,9 +110,9 @@ absl::Status ServerProcess::Stop() {
   if (drain_.joinable()) drain_.join();  // the pipe closes with the child
   if (waited != pid) return Errno("waitpid");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(
-      "edgenasd ", WIFEXITED(status) ? "exited with status " : "died of signal ",
-      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)));
+  return absl::InternalError(
+      absl::StrCat("edgenasd ", WIFEXITED(status) ? "exited with status " : "died of signal ",
+                   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)));
 }
 
 absl::StatusOr<double> ServerProcess::CpuSeconds() const {

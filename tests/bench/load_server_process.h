@@ -27,9 +27,9 @@ class ServerProcess {
   // Starts `binary` --data-dir `data_dir` --listen 127.0.0.1:0 plus `extra`,
   // and waits (up to 60 s) for its "serving on" line. Its output goes to
   // `data_dir`/edgenasd.log.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& binary,
-                                                             const std::string& data_dir,
-                                                             const std::vector<std::string>& extra);
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::string& binary, const std::string& data_dir,
+      const std::vector<std::string>& extra);
   // Stops the server if it still runs.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;

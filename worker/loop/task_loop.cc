@@ -153,8 +153,11 @@ absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
     std::fprintf(stderr, "edgenas-worker: %s %s (attempt %d)\n",
                  task.kind() == v1::TASK_TRAIN ? "training" : "measuring", task.task_id().c_str(), task.attempt());
     v1::ReportResultRequest report = Execute(task, stop);
-    if (!stop && !lost_ && Report(report, stop)) ++tasks_done_;
-    if (lost_) std::fprintf(stderr, "edgenas-worker: lost the lease on %s; dropped it\n", task.task_id().c_str());
+    if (lost_) {
+      std::fprintf(stderr, "edgenas-worker: lost the lease on %s; dropped it\n", task.task_id().c_str());
+    } else if (!stop && Report(report, stop)) {
+      ++tasks_done_;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     current_task_.clear();
   }
