@@ -1,0 +1,240 @@
+// Remote workers against a real edgenasd: enrollment with good, reused,
+// expired and wrong tokens; a revoked worker refused; and a latency worker
+// killed with SIGKILL in the middle of measurements 20 times while others
+// run: every task ends exactly once, with one accepted result.
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "server/jobs/job_spec.h"
+#include "tests/integration/edgenasd_process.h"
+
+namespace edgenas {
+namespace {
+
+using testing::EdgenasdProcess;
+
+// One edgenas-worker process; its stderr goes to `log`.
+class WorkerProcess {
+ public:
+  WorkerProcess(const std::string& address, const std::string& state_dir, const std::string& token,
+                const std::string& device_class, const std::string& log)
+      : log_(log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, STDERR_FILENO);
+      dup2(fd, STDOUT_FILENO);
+      std::vector<std::string> args = {EDGENAS_WORKER_PATH, "--coordinator", address, "--state-dir",
+                                       state_dir, "--wait-ms", "500"};
+      if (!token.empty()) {
+        args.insert(args.end(), {"--enroll-token", token, "--device-class", device_class});
+      }
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~WorkerProcess() { Signal(SIGTERM); }
+  void Signal(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  // Waits for the process to end by itself; returns its exit code.
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  int Count(const std::string& needle) const {
+    std::ifstream in(log_);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) n += line.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+std::string CreateEnrollToken(EdgenasdProcess& s, const std::string& admin, const std::string& device_class,
+                              int ttl_seconds) {
+  v1::CreateTokenRequest req;
+  req.set_kind(v1::CreateTokenRequest::KIND_ENROLLMENT);
+  req.set_device_class(device_class);
+  req.set_ttl_seconds(ttl_seconds);
+  v1::CreateTokenResponse resp;
+  grpc::Status st = s.Admin()->CreateToken(EdgenasdProcess::Context(admin).get(), req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return resp.token();
+}
+
+grpc::Status Enroll(EdgenasdProcess& s, const std::string& token, const std::string& device_class,
+                    v1::EnrollResponse* out) {
+  v1::EnrollRequest req;
+  req.set_enroll_token(token);
+  req.set_device_class(device_class);
+  req.set_role(v1::WORKER_ROLE_LATENCY);
+  return s.Workers()->Enroll(EdgenasdProcess::Context("").get(), req, out);
+}
+
+TEST(Workers, EnrollmentTakesAGoodTokenOnceAndRefusesTheRest) {
+  const std::string dir = testing::MakeTempDir();
+  EdgenasdProcess server(dir, {});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  v1::EnrollResponse r;
+  const std::string good = CreateEnrollToken(server, admin, "rpi4", 3600);
+  ASSERT_TRUE(Enroll(server, good, "rpi4", &r).ok());
+  EXPECT_FALSE(r.credential().empty());
+  EXPECT_EQ(Enroll(server, good, "rpi4", &r).error_code(), grpc::StatusCode::UNAUTHENTICATED);  // reused
+  const std::string wrong_class = CreateEnrollToken(server, admin, "rpi4", 3600);
+  EXPECT_EQ(Enroll(server, wrong_class, "pixel7", &r).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Enroll(server, "enr_" + std::string(64, 'a'), "rpi4", &r).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);  // never issued
+  const std::string short_lived = CreateEnrollToken(server, admin, "rpi4", 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  grpc::Status expired = Enroll(server, short_lived, "rpi4", &r);
+  EXPECT_EQ(expired.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(expired.error_message().find("expired"), std::string::npos);
+}
+
+TEST(Workers, ARevokedWorkerIsRefusedOnEveryRpc) {
+  const std::string dir = testing::MakeTempDir();
+  EdgenasdProcess server(dir, {});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  v1::EnrollResponse me;
+  ASSERT_TRUE(Enroll(server, CreateEnrollToken(server, admin, "rpi4", 600), "rpi4", &me).ok());
+  auto workers = server.Workers();
+  v1::HeartbeatRequest hb;
+  hb.set_worker_id(me.worker_id());
+  v1::HeartbeatResponse hr;
+  ASSERT_TRUE(workers->Heartbeat(EdgenasdProcess::Context(me.credential()).get(), hb, &hr).ok());
+  v1::RevokeWorkerRequest rv;
+  rv.set_worker_id(me.worker_id());
+  v1::RevokeWorkerResponse rr;
+  ASSERT_TRUE(server.Admin()->RevokeWorker(EdgenasdProcess::Context(admin).get(), rv, &rr).ok());
+  EXPECT_EQ(workers->Heartbeat(EdgenasdProcess::Context(me.credential()).get(), hb, &hr).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::AcquireTaskRequest aq;
+  aq.set_worker_id(me.worker_id());
+  v1::AcquireTaskResponse ar;
+  EXPECT_EQ(workers->AcquireTask(EdgenasdProcess::Context(me.credential()).get(), aq, &ar).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::ReportResultRequest rep;
+  rep.set_worker_id(me.worker_id());
+  v1::ReportResultResponse rpr;
+  EXPECT_EQ(workers->ReportResult(EdgenasdProcess::Context(me.credential()).get(), rep, &rpr).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNothing) {
+  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string dir = testing::MakeTempDir();
+  // Short leases bring a killed worker's task back quickly; the kills are
+  // this test's doing, so they must not quarantine anything.
+  EdgenasdProcess server(dir, {"--local-trainers", "1", "--lease-seconds", "2", "--max-failures", "1000"});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  constexpr char kClass[] = "lab-x86";
+  std::vector<std::unique_ptr<WorkerProcess>> others;
+  for (int i = 0; i < 2; ++i)
+    others.push_back(std::make_unique<WorkerProcess>(
+        server.address(), dir + "/w" + std::to_string(i), CreateEnrollToken(server, admin, kClass, 600), kClass,
+        dir + "/w" + std::to_string(i) + ".log"));
+  const std::string victim_dir = dir + "/victim", victim_log = dir + "/victim.log";
+  auto victim = std::make_unique<WorkerProcess>(server.address(), victim_dir,
+                                                CreateEnrollToken(server, admin, kClass, 600), kClass, victim_log);
+
+  const std::string spec_json = std::string(R"({
+    "name": "kill-workers", "seed": 3,
+    "dataset": {"name": "fashion-mnist", "validation_fraction": 0.01, "max_train_images": 200},
+    "strategy": {"name": "random", "params": {"batch": 4, "space": {"max_mflops": 3}}},
+    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") + kClass + R"("},
+    "budget": {"max_trials": 16, "max_minutes": 30},
+    "training": {"epochs": 1, "batch_size": 32, "threads": 1},
+    "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 30, "min_repeat_ms": 40}
+  })";
+  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(spec_json);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  v1::SubmitJobRequest submit;
+  *submit.mutable_spec() = *spec;
+  v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(server.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted).ok());
+
+  std::mt19937 rng(5);
+  int kills = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(15);
+  while (kills < 20 && std::chrono::steady_clock::now() < deadline) {
+    // Wait until the victim starts a measurement, then kill it partway through.
+    const int seen = victim->Count("measuring");
+    const auto wait_until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (victim->Count("measuring") == seen && std::chrono::steady_clock::now() < wait_until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (victim->Count("measuring") == seen) break;  // no more work came its way
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 600));
+    victim->Signal(SIGKILL);
+    ++kills;
+    victim = std::make_unique<WorkerProcess>(server.address(), victim_dir, "", kClass, victim_log);
+  }
+  EXPECT_EQ(kills, 20);
+
+  v1::GetJobRequest gj;
+  gj.set_job_id(submitted.job_id());
+  v1::Job job;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(server.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job).ok());
+    if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
+  EXPECT_EQ(job.trials_done(), 16);
+  victim.reset();
+  others.clear();
+  EXPECT_EQ(server.Stop(), 0);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/edgenas.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto count = [&](const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    int64_t v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  // Every measurement task ended once, done, holding the one report accepted for it.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2"), 16);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND state = 2 AND result IS NOT NULL"), 16);
+  // Kills were real: some tasks needed more than one attempt.
+  EXPECT_GT(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND attempt > 1"), 0);
+  // No measurement from an attempt whose lease was lost: each stored row came
+  // from a report the queue accepted (a result or a noisy one sent round again).
+  EXPECT_EQ(count("SELECT COUNT(*) FROM measurements m WHERE NOT EXISTS (SELECT 1 FROM tasks t "
+                  "WHERE t.id = m.task_id)"),
+            0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM trials"), 16);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace edgenas
