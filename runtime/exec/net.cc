@@ -188,7 +188,7 @@ absl::Status CompiledNet::Build() {
   return absl::OkStatus();
 }
 
-void CompiledNet::Run(std::vector<Step>& list, const char* phase) {
+void CompiledNet::Run(std::vector<Step>& list, const char* phase, bool forward) {
   if (!options_.profile) {
     for (Step& s : list) {
       if (s.fn) {
@@ -213,6 +213,10 @@ void CompiledNet::Run(std::vector<Step>& list, const char* phase) {
     }
     profile_.by_step[absl::StrCat(phase, " ", s.node >= 0 ? graph_.nodes[s.node].name : "net", " ",
                                   s.fn ? "function" : StepKindName(s.prim))] += ms;
+    if (forward && s.node >= 0) {
+      if (profile_.forward_node_ms.empty()) profile_.forward_node_ms.assign(graph_.nodes.size(), 0.0);
+      profile_.forward_node_ms[s.node] += ms;
+    }
   }
 }
 
@@ -224,7 +228,7 @@ void CompiledNet::Forward(const float* input) {
     loaded_version_ = params_->version();
     Run(lists_.load, "load");
   }
-  Run(lists_.forward, "forward");
+  Run(lists_.forward, "forward", /*forward=*/true);
   stream_->wait();
   if (options_.profile) {
     profile_.total_ms += MsSince(t0);

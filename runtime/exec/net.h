@@ -43,6 +43,10 @@ struct NetProfile {
   int64_t passes = 0;
   // Per (phase, node, step kind): "forward conv1 convolution" -> ms.
   std::map<std::string, double> by_step;
+  // Forward ms per graph node (indexed like Graph::nodes): the steps its
+  // layer appended, reorders into its layout included; empty before the
+  // first profiled forward pass.
+  std::vector<double> forward_node_ms;
 };
 
 class CompiledNet {
@@ -71,6 +75,9 @@ class CompiledNet {
   NetMode mode() const { return options_.mode; }
   const NetProfile& profile() const { return profile_; }
   void ResetProfile() { profile_ = NetProfile(); }
+  // Turns step timing on or off for the passes that follow.
+  void SetProfiling(bool on) { options_.profile = on; }
+  bool profiling() const { return options_.profile; }
   int64_t num_primitives() const;
 
   ~CompiledNet();
@@ -78,7 +85,7 @@ class CompiledNet {
  private:
   CompiledNet(Graph graph, GraphInfo info, ParamStore* params, const NetOptions& options);
   absl::Status Build();
-  void Run(std::vector<Step>& list, const char* phase);
+  void Run(std::vector<Step>& list, const char* phase, bool forward = false);
 
   Graph graph_;
   GraphInfo info_;

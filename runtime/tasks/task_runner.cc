@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/bench/kernel_profile.h"
 #include "runtime/bench/latency.h"
 #include "runtime/exec/net.h"
 #include "runtime/graph/analyze.h"
@@ -14,6 +15,13 @@
 #include "runtime/train/trainer.h"
 
 namespace edgenas {
+namespace {
+
+// Profiled passes after a measurement: each is one forward pass, so even
+// many cost little next to the measurement's repeats.
+constexpr int kMeasureProfileRepeats = 15;
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<const DatasetSplits>> DatasetCache::Get(
     const std::string& name, double validation_fraction, uint64_t seed, int64_t max_train_images) {
@@ -101,6 +109,16 @@ absl::StatusOr<v1::LatencyMeasurement> RunMeasureTask(const v1::Task& task) {
   m.set_median_ms(stats->median_ms);
   m.set_p90_ms(stats->p90_ms);
   m.set_cv(stats->cv);
+  // Then, on the warm net, where the time goes: one entry per kernel, for
+  // the coordinator's latency lookup table.
+  absl::StatusOr<std::vector<KernelTiming>> kernels =
+      ProfileKernels(**net, KernelProfileOptions{/*warmup=*/2, /*repeat=*/kMeasureProfileRepeats});
+  if (!kernels.ok()) return kernels.status();
+  for (const KernelTiming& k : *kernels) {
+    v1::KernelLatency* out = m.add_kernels();
+    out->set_key(k.key);
+    out->set_ms(k.ms);
+  }
   return m;
 }
 

@@ -45,7 +45,8 @@ absl::StatusOr<TrainTaskResult> RunTrainTask(const v1::Task& task, DatasetCache&
                                              const std::function<bool()>& should_stop);
 
 // Measures task.graph's inference latency (random weights: latency does not
-// depend on their values) as task.measure says; fills every repeat.
+// depend on their values) as task.measure says; fills every repeat, then
+// the median time of each kernel from a few profiled passes (kernels).
 absl::StatusOr<v1::LatencyMeasurement> RunMeasureTask(const v1::Task& task);
 
 }  // namespace edgenas

@@ -11,6 +11,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,7 @@
 #include "edgenas/v1/job.pb.h"
 #include "edgenas/v1/results.pb.h"
 #include "search/api/search_context.h"
+#include "server/jobs/latency_models.h"
 #include "server/store/store.h"
 #include "server/tasks/task_queue.h"
 
@@ -29,6 +31,7 @@ namespace edgenas {
 struct JobManagerOptions {
   double max_latency_cv = 0.10;  // a noisier measurement is taken again ...
   int max_measurements = 3;      // ... up to this many times per graph and class
+  int latency_refit_every = 16;  // measurements with kernels between refits of a class's predictor
 };
 
 class JobManager {
@@ -86,7 +89,8 @@ class JobManager {
   // Builds the trial of a candidate whose tasks are all finished, in `db`.
   // Returns nullopt while something is still outstanding.
   absl::StatusOr<std::optional<TrialResult>> Assemble(Db& db, const std::string& candidate_id);
-  void TryAssemble(const std::string& candidate_id);
+  // Assembles every candidate queued by OnTaskOutcome, in one transaction.
+  void AssembleQueued();
   void Resolve(const std::string& candidate_id, const TrialResult& result);
   void Publish(const std::string& job_id, const std::string& message, const TrialResult* last);
   bool stopping() const { return stopping_.load(); }
@@ -99,11 +103,13 @@ class JobManager {
   TaskQueue* tasks_;
   JobManagerOptions options_;
   Clock clock_;
+  LatencyModels latency_models_{options_.latency_refit_every};
   std::atomic<bool> stopping_{false};
 
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Runner>> runners_;
   std::map<std::string, std::shared_ptr<Pending>> pending_;  // by candidate id
+  std::set<std::string> to_assemble_;                        // told done, not yet assembled
   std::map<int, std::pair<std::string, Listener>> listeners_;
   int next_listener_ = 1;
 

@@ -46,117 +46,140 @@ std::shared_future<TrialResult> StoreSearchContext::Ready(TrialResult result) {
 
 std::vector<std::shared_future<TrialResult>> StoreSearchContext::Evaluate(
     const std::vector<Graph>& candidates) {
-  std::vector<std::shared_future<TrialResult>> out;
-  for (const Graph& g : candidates) out.push_back(EvaluateOne(g));
-  return out;
-}
-
-std::shared_future<TrialResult> StoreSearchContext::EvaluateOne(const Graph& graph) {
-  TrialResult failed;
-  absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
-  if (!info.ok()) {
-    failed.error = absl::StrCat("invalid graph: ", info.status().message());
-    return Ready(failed);
-  }
-  const std::string hash = CanonicalHash(graph, *info);
-  const std::string candidate_id = absl::StrCat(job_id_, "-", hash.substr(0, 16));
-
-  // Register the future first, so a result that lands while this write is
-  // committing still finds it.
-  std::shared_ptr<JobManager::Pending> pending;
-  {
+  // The whole batch is recorded in one transaction: one commit, not one per graph.
+  struct Item {
+    std::string hash, candidate_id;
+    v1::Graph wire;
+    std::shared_ptr<JobManager::Pending> pending;  // null: another call already waits on it
+    std::optional<TrialResult> assembled;
+    std::shared_future<TrialResult> future;
+  };
+  std::vector<Item> items(candidates.size());
+  std::vector<size_t> to_write;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    Item& it = items[i];
+    absl::StatusOr<GraphInfo> info = AnalyzeGraph(candidates[i]);
+    if (!info.ok()) {
+      TrialResult failed;
+      failed.error = absl::StrCat("invalid graph: ", info.status().message());
+      it.future = Ready(failed);
+      continue;
+    }
+    it.hash = CanonicalHash(candidates[i], *info);
+    it.candidate_id = absl::StrCat(job_id_, "-", it.hash.substr(0, 16));
+    // Register the future first, so a result that lands while the write is
+    // committing still finds it.
     std::lock_guard<std::mutex> lock(manager_->mu_);
-    auto it = manager_->pending_.find(candidate_id);
-    if (it != manager_->pending_.end()) return it->second->future;
-    pending = std::make_shared<JobManager::Pending>();
-    pending->future = pending->promise.get_future().share();
-    pending->job_id = job_id_;
-    manager_->pending_[candidate_id] = pending;
+    auto found = manager_->pending_.find(it.candidate_id);
+    if (found != manager_->pending_.end()) {
+      it.future = found->second->future;
+      continue;
+    }
+    it.pending = std::make_shared<JobManager::Pending>();
+    it.pending->future = it.pending->promise.get_future().share();
+    it.pending->job_id = job_id_;
+    manager_->pending_[it.candidate_id] = it.pending;
+    it.future = it.pending->future;
+    GraphToProto(candidates[i], &it.wire);
+    to_write.push_back(i);
+  }
+  if (to_write.empty()) {
+    std::vector<std::shared_future<TrialResult>> out;
+    for (Item& it : items) out.push_back(it.future);
+    return out;
   }
 
-  v1::Graph wire;
-  GraphToProto(graph, &wire);
   std::vector<NewTask> new_tasks;
-  std::optional<TrialResult> assembled;
-  bool was_cached = false;
   const int64_t now = manager_->clock_();
   absl::Status s = manager_->store_->Write([&](Db& db) -> absl::Status {
     new_tasks.clear();
-    assembled.reset();
-    absl::StatusOr<std::optional<v1::TrialResult>> trial = ReadTrial(db, candidate_id);
-    if (!trial.ok()) return trial.status();
-    if (*trial) {
-      assembled = TrialFromProto(**trial, /*cached=*/true);
-      was_cached = true;
-      return absl::OkStatus();
-    }
-    absl::StatusOr<Stmt> ins = db.Prepare(
-        "INSERT OR IGNORE INTO candidates (id, job_id, seq, graph_hash, graph, created_ms) "
-        "VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM candidates WHERE job_id = ?), ?, ?, ?)");
-    if (!ins.ok()) return ins.status();
-    ins->Bind(1, candidate_id).Bind(2, job_id_).Bind(3, job_id_).Bind(4, hash)
-        .BindBlob(5, wire.SerializeAsString()).Bind(6, now);
-    if (absl::Status r = ins->Run(); !r.ok()) return r;
+    // A cancelled (or otherwise finished) job takes no new work.
+    absl::StatusOr<v1::Job> job = ReadJob(db, job_id_);
+    if (!job.ok()) return job.status();
+    if (job->state() != v1::JOB_RUNNING)
+      return absl::FailedPreconditionError(absl::StrCat("job ", job_id_, " is no longer running"));
+    for (size_t i : to_write) {
+      Item& it = items[i];
+      it.assembled.reset();
+      absl::StatusOr<std::optional<v1::TrialResult>> trial = ReadTrial(db, it.candidate_id);
+      if (!trial.ok()) return trial.status();
+      if (*trial) {
+        it.assembled = TrialFromProto(**trial, /*cached=*/true);
+        continue;
+      }
+      absl::StatusOr<Stmt> ins = db.Prepare(
+          "INSERT OR IGNORE INTO candidates (id, job_id, seq, graph_hash, graph, created_ms) "
+          "VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM candidates WHERE job_id = ?), ?, ?, ?)");
+      if (!ins.ok()) return ins.status();
+      ins->Bind(1, it.candidate_id).Bind(2, job_id_).Bind(3, job_id_).Bind(4, it.hash)
+          .BindBlob(5, it.wire.SerializeAsString()).Bind(6, now);
+      if (absl::Status r = ins->Run(); !r.ok()) return r;
 
-    // Which results are still missing, and is a task already on them?
-    auto count = [&](const char* sql, auto bind) -> absl::StatusOr<int64_t> {
-      absl::StatusOr<Stmt> st = db.Prepare(sql);
-      if (!st.ok()) return st.status();
-      bind(*st);
-      absl::StatusOr<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      return st->Int(0);
-    };
-    absl::StatusOr<int64_t> have_train = count(
-        "SELECT COUNT(*) FROM train_results WHERE train_key = ? AND graph_hash = ?",
-        [&](Stmt& st) { st.Bind(1, train_key_).Bind(2, hash); });
-    absl::StatusOr<int64_t> have_latency = count(
-        "SELECT COUNT(*) FROM measurements WHERE graph_hash = ? AND device_class = ?",
-        [&](Stmt& st) { st.Bind(1, hash).Bind(2, settings_.device_class); });
-    absl::StatusOr<int64_t> train_tasks = count(
-        "SELECT COUNT(*) FROM tasks WHERE candidate_id = ? AND kind = ? AND state IN (0, 1, 2, 3)",
-        [&](Stmt& st) { st.Bind(1, candidate_id).Bind(2, static_cast<int>(v1::TASK_TRAIN)); });
-    absl::StatusOr<int64_t> measure_tasks = count(
-        "SELECT COUNT(*) FROM tasks WHERE candidate_id = ? AND kind = ? AND state IN (0, 1, 2, 3)",
-        [&](Stmt& st) {
-          st.Bind(1, candidate_id).Bind(2, static_cast<int>(v1::TASK_MEASURE_LATENCY));
-        });
-    for (auto* v : {&have_train, &have_latency, &train_tasks, &measure_tasks})
-      if (!v->ok()) return v->status();
-    if (*have_train == 0 && *train_tasks == 0) {
-      NewTask t{candidate_id + "-train", job_id_, candidate_id, "", hash, {}};
-      t.payload.set_kind(v1::TASK_TRAIN);
-      *t.payload.mutable_graph() = wire;
-      t.payload.set_graph_hash(hash);
-      *t.payload.mutable_train() = TrainTaskFromSpec(spec_);
-      new_tasks.push_back(std::move(t));
+      // Which results are still missing, and is a task already on them?
+      auto count = [&](const char* sql, auto bind) -> absl::StatusOr<int64_t> {
+        absl::StatusOr<Stmt> st = db.Prepare(sql);
+        if (!st.ok()) return st.status();
+        bind(*st);
+        absl::StatusOr<bool> row = st->Step();
+        if (!row.ok()) return row.status();
+        return st->Int(0);
+      };
+      absl::StatusOr<int64_t> have_train = count(
+          "SELECT COUNT(*) FROM train_results WHERE train_key = ? AND graph_hash = ?",
+          [&](Stmt& st) { st.Bind(1, train_key_).Bind(2, it.hash); });
+      absl::StatusOr<int64_t> have_latency = count(
+          "SELECT COUNT(*) FROM measurements WHERE graph_hash = ? AND device_class = ?",
+          [&](Stmt& st) { st.Bind(1, it.hash).Bind(2, settings_.device_class); });
+      absl::StatusOr<int64_t> train_tasks = count(
+          "SELECT COUNT(*) FROM tasks WHERE candidate_id = ? AND kind = ? AND state IN (0, 1, 2, 3)",
+          [&](Stmt& st) { st.Bind(1, it.candidate_id).Bind(2, static_cast<int>(v1::TASK_TRAIN)); });
+      absl::StatusOr<int64_t> measure_tasks = count(
+          "SELECT COUNT(*) FROM tasks WHERE candidate_id = ? AND kind = ? AND state IN (0, 1, 2, 3)",
+          [&](Stmt& st) {
+            st.Bind(1, it.candidate_id).Bind(2, static_cast<int>(v1::TASK_MEASURE_LATENCY));
+          });
+      for (auto* v : {&have_train, &have_latency, &train_tasks, &measure_tasks})
+        if (!v->ok()) return v->status();
+      std::vector<NewTask> mine;
+      if (*have_train == 0 && *train_tasks == 0) {
+        NewTask t{it.candidate_id + "-train", job_id_, it.candidate_id, "", it.hash, {}};
+        t.payload.set_kind(v1::TASK_TRAIN);
+        *t.payload.mutable_graph() = it.wire;
+        t.payload.set_graph_hash(it.hash);
+        *t.payload.mutable_train() = TrainTaskFromSpec(spec_);
+        mine.push_back(std::move(t));
+      }
+      if (*have_latency == 0 && *measure_tasks == 0) {
+        NewTask t{it.candidate_id + "-measure", job_id_, it.candidate_id, settings_.device_class, it.hash, {}};
+        t.payload.set_kind(v1::TASK_MEASURE_LATENCY);
+        *t.payload.mutable_graph() = it.wire;
+        t.payload.set_graph_hash(it.hash);
+        *t.payload.mutable_measure() = MeasureTaskFromSpec(spec_);
+        mine.push_back(std::move(t));
+      }
+      if (absl::Status r = TaskQueue::Insert(db, mine, now); !r.ok()) return r;
+      for (NewTask& t : mine) new_tasks.push_back(std::move(t));
+      absl::StatusOr<std::optional<TrialResult>> done = manager_->Assemble(db, it.candidate_id);
+      if (!done.ok()) return done.status();
+      it.assembled = *done;
     }
-    if (*have_latency == 0 && *measure_tasks == 0) {
-      NewTask t{candidate_id + "-measure", job_id_, candidate_id, settings_.device_class, hash, {}};
-      t.payload.set_kind(v1::TASK_MEASURE_LATENCY);
-      *t.payload.mutable_graph() = wire;
-      t.payload.set_graph_hash(hash);
-      *t.payload.mutable_measure() = MeasureTaskFromSpec(spec_);
-      new_tasks.push_back(std::move(t));
-    }
-    if (absl::Status r = TaskQueue::Insert(db, new_tasks, now); !r.ok()) return r;
-    absl::StatusOr<std::optional<TrialResult>> done = manager_->Assemble(db, candidate_id);
-    if (!done.ok()) return done.status();
-    assembled = *done;
     return absl::OkStatus();
   });
   if (!s.ok()) {
-    failed.graph_hash = hash;
-    failed.error = absl::StrCat("could not record the candidate: ", s.message());
-    manager_->Resolve(candidate_id, failed);
-    return pending->future;
+    for (size_t i : to_write) {
+      TrialResult failed;
+      failed.graph_hash = items[i].hash;
+      failed.error = absl::StrCat("could not record the candidate: ", s.message());
+      manager_->Resolve(items[i].candidate_id, failed);
+    }
+  } else {
+    manager_->tasks_->Publish(new_tasks);
+    for (size_t i : to_write)
+      if (items[i].assembled) manager_->Resolve(items[i].candidate_id, *items[i].assembled);
   }
-  manager_->tasks_->Publish(new_tasks);
-  if (assembled) {
-    assembled->cached = was_cached || assembled->cached;
-    manager_->Resolve(candidate_id, *assembled);
-  }
-  return pending->future;
+  std::vector<std::shared_future<TrialResult>> out;
+  for (Item& it : items) out.push_back(it.future);
+  return out;
 }
 
 absl::StatusOr<double> StoreSearchContext::Latency(const Graph& graph, const std::string& device_class) {
@@ -175,10 +198,15 @@ absl::StatusOr<double> StoreSearchContext::Latency(const Graph& graph, const std
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  if (ms < 0)
+  if (ms >= 0) return ms;
+  // Not measured: predicted from the kernels the class's devices have timed.
+  absl::StatusOr<std::shared_ptr<const LatencyPredictor>> predictor =
+      manager_->latency_models_.Get(*manager_->store_, device_class);
+  if (absl::IsNotFound(predictor.status()))
     return absl::NotFoundError(absl::StrCat("no latency measured for this graph on '", device_class,
-                                            "' (and no latency predictor yet)"));
-  return ms;
+                                            "', and no kernel latencies to predict it from"));
+  if (!predictor.ok()) return predictor.status();
+  return (*predictor)->Predict(graph);
 }
 
 absl::Status StoreSearchContext::Checkpoint(const nlohmann::json& state) {

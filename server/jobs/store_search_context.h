@@ -32,7 +32,6 @@ class StoreSearchContext : public SearchContext {
 
  private:
   std::shared_future<TrialResult> Ready(TrialResult result);
-  std::shared_future<TrialResult> EvaluateOne(const Graph& graph);
 
   JobManager* manager_;
   std::string job_id_;

@@ -2,6 +2,8 @@
 // candidate's trial once its training and its latency are known, keeping the
 // job's Pareto front and figures current, and telling watchers.
 #include <cmath>
+#include <cstdio>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -12,6 +14,7 @@
 #include "server/jobs/job_manager.h"
 #include "server/jobs/job_settings.h"
 #include "server/jobs/job_tables.h"
+#include "server/jobs/latency_models.h"
 
 namespace edgenas {
 
@@ -90,6 +93,14 @@ absl::StatusOr<ApplyVerdict> JobManager::Apply(Db& db, const TaskRow& row,
         .Bind(8, m.median_ms()).Bind(9, m.p90_ms()).Bind(10, m.cv())
         .BindBlob(11, m.fingerprint().SerializeAsString()).Bind(12, now);
     if (absl::Status s = st->Run(); !s.ok()) return s;
+    if (m.kernels_size() > 0) {
+      absl::StatusOr<v1::Candidate> cand = ReadCandidate(db, row.candidate_id);
+      if (!cand.ok()) return cand.status();
+      if (absl::Status s = RecordKernelLatencies(db, db.LastInsertId(), row.device_class,
+                                                 cand->graph(), m);
+          !s.ok())
+        return s;
+    }
     if (m.cv() > options_.max_latency_cv) {
       absl::StatusOr<int64_t> taken = CountRows(
           db, "SELECT COUNT(*) FROM measurements WHERE graph_hash = ? AND device_class = ?",
@@ -106,20 +117,58 @@ absl::StatusOr<ApplyVerdict> JobManager::Apply(Db& db, const TaskRow& row,
 }
 
 void JobManager::OnTaskOutcome(const TaskOutcome& outcome) {
-  // Called on the store's writer thread: assemble elsewhere.
-  const std::string candidate = outcome.candidate_id;
-  Post([this, candidate] { TryAssemble(candidate); });
+  // Called on the store's writer thread: assemble elsewhere, and assemble
+  // whatever has gathered by then in one transaction.
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    schedule = to_assemble_.empty();
+    to_assemble_.insert(outcome.candidate_id);
+  }
+  if (schedule) Post([this] { AssembleQueued(); });
 }
 
-void JobManager::TryAssemble(const std::string& candidate_id) {
-  std::optional<TrialResult> result;
+void JobManager::AssembleQueued() {
+  std::set<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.swap(to_assemble_);
+  }
+  if (ids.empty()) return;
+  std::vector<std::pair<std::string, TrialResult>> results;
   absl::Status s = store_->Write([&](Db& db) -> absl::Status {
-    absl::StatusOr<std::optional<TrialResult>> r = Assemble(db, candidate_id);
-    if (!r.ok()) return r.status();
-    result = *r;
+    results.clear();
+    for (const std::string& id : ids) {
+      absl::StatusOr<std::optional<TrialResult>> r = Assemble(db, id);
+      if (!r.ok()) return r.status();
+      if (*r) results.emplace_back(id, **r);
+    }
     return absl::OkStatus();
   });
-  if (s.ok() && result) Resolve(candidate_id, *result);
+  if (s.ok()) {
+    for (const auto& [id, r] : results) Resolve(id, r);
+    return;
+  }
+  // One bad candidate must not hold up the others: one at a time, and a
+  // candidate that still cannot be assembled is answered with the error.
+  for (const std::string& id : ids) {
+    std::optional<TrialResult> r;
+    absl::Status one = store_->Write([&](Db& db) -> absl::Status {
+      absl::StatusOr<std::optional<TrialResult>> a = Assemble(db, id);
+      if (!a.ok()) return a.status();
+      r = *a;
+      return absl::OkStatus();
+    });
+    if (one.ok() && r) {
+      Resolve(id, *r);
+    } else if (!one.ok()) {
+      std::fprintf(stderr, "edgenasd: assembling %s failed: %s\n", id.c_str(),
+                   std::string(one.message()).c_str());
+      TrialResult failed;
+      failed.error = absl::StrCat("could not assemble the trial: ", one.message());
+      Resolve(id, failed);
+    }
+  }
 }
 
 absl::StatusOr<std::optional<TrialResult>> JobManager::Assemble(Db& db, const std::string& candidate_id) {

@@ -31,6 +31,7 @@ CREATE TABLE candidates (
   created_ms INTEGER NOT NULL,
   UNIQUE (job_id, graph_hash)
 );
+CREATE INDEX candidates_by_job_seq ON candidates (job_id, seq);
 
 -- One row per finished candidate: what the strategy was told.
 CREATE TABLE trials (
@@ -139,6 +140,21 @@ CREATE TABLE models (
   bytes BLOB NOT NULL,             -- a model file
   created_ms INTEGER NOT NULL
 );
+)sql",
+      // 2: kernel latencies, for the latency predictor of each device class.
+      R"sql(
+-- The kernels of an accepted measurement (LatencyMeasurement.kernels): the
+-- samples of a device class's lookup table and, with the measurement's
+-- median_ms, the pairs its calibration is fitted on.
+CREATE TABLE kernel_latencies (
+  measurement_id INTEGER NOT NULL REFERENCES measurements(id),
+  device_class TEXT NOT NULL,
+  key TEXT NOT NULL,               -- the runtime's kernel key
+  ms REAL NOT NULL,                -- mean over the net's kernels with this key
+  instances INTEGER NOT NULL,      -- how many kernels of the net have this key
+  PRIMARY KEY (measurement_id, key)
+);
+CREATE INDEX kernel_latencies_by_class ON kernel_latencies (device_class, measurement_id);
 )sql",
   };
   return *migrations;

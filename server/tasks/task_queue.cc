@@ -25,8 +25,9 @@ absl::Status TaskQueue::Load() {
   const int64_t now = clock_();
   absl::Status s = store_->Read([&](Db& db) {
     absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT id, job_id, candidate_id, kind, device_class, graph_hash, payload, state, "
-        "attempt, failures, lease_owner FROM tasks WHERE state IN (0, 1) ORDER BY created_ms, id");
+        "SELECT t.id, t.job_id, t.candidate_id, t.kind, t.device_class, t.graph_hash, t.payload, "
+        "t.state, t.attempt, t.failures, t.lease_owner FROM tasks t JOIN jobs j ON j.id = t.job_id "
+        "WHERE t.state IN (0, 1) AND j.state IN (1, 2) ORDER BY t.created_ms, t.id");
     if (!st.ok()) return st.status();
     std::lock_guard<std::mutex> lock(mu_);
     for (;;) {

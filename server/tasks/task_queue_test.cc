@@ -899,7 +899,7 @@ TEST_F(TaskQueueTest, ARequeueDoesNotTakeALeaseWhoseReportIsInFlight) {
   std::vector<absl::StatusOr<ReportVerdict>> verdicts;
   std::vector<Acquired> acquired;
   {
-    AfterReadHook hook("FROM tasks WHERE state IN (0, 1)", [&] {
+    AfterReadHook hook("FROM tasks t JOIN jobs j", [&] {
       store_->WriteAsync(
           [&](Db&) {
             std::unique_lock<std::mutex> lock(mu);

@@ -312,12 +312,13 @@ v1::ParetoFront AsFront(const std::vector<SyntheticTrial>& trials,
   return f;
 }
 
-absl::Status RunParetoPhase(const Options& o, std::unique_ptr<ServerProcess>& server,
+// Replaces *server (stopped first) with one serving the filled database.
+absl::Status RunParetoPhase(const Options& o, std::unique_ptr<ServerProcess>* server,
                             const std::string& data_dir, const std::string& token) {
   std::printf("== GetParetoFront on a job with %d trials ==\n", o.pareto_trials);
-  if (server) {
-    if (absl::Status s = server->Stop(); !s.ok()) return s;
-    server.reset();
+  if (*server) {
+    if (absl::Status s = (*server)->Stop(); !s.ok()) return s;
+    server->reset();
   }
   absl::StatusOr<FilledJob> filled = FillJobWithTrials(data_dir + "/edgenas.db", o.pareto_trials,
                                                        o.fleet.device_class, o.fleet.seed);
@@ -341,9 +342,9 @@ absl::Status RunParetoPhase(const Options& o, std::unique_ptr<ServerProcess>& se
   absl::StatusOr<std::unique_ptr<ServerProcess>> started =
       ServerProcess::Start(o.edgenasd, data_dir, {});
   if (!started.ok()) return started.status();
-  server = *std::move(started);
+  *server = *std::move(started);
   std::printf("edgenasd restarted on it in %.2f s\n", Since(restart));
-  auto search = v1::SearchService::NewStub(OwnConnection(server->address()));
+  auto search = v1::SearchService::NewStub(OwnConnection((*server)->address()));
   bool pass = true;
   for (double bound : {0.0, o.pareto_bound_ms}) {
     CallTimes t =
@@ -363,7 +364,7 @@ absl::Status RunParetoPhase(const Options& o, std::unique_ptr<ServerProcess>& se
       return absl::InternalError(absl::StrCat("hypervolume: the server says ", t.last.hypervolume(),
                                               ", the fill wrote ", filled->hypervolume));
   }
-  if (absl::StatusOr<ProcessMemory> mem = server->Memory(); mem.ok())
+  if (absl::StatusOr<ProcessMemory> mem = (*server)->Memory(); mem.ok())
     std::printf("server RSS: %.1f MiB (peak %.1f MiB)\n", mem->rss_kb / 1024.0,
                 mem->peak_rss_kb / 1024.0);
   std::printf("target GetParetoFront < %.0f ms (every call): %s\n", kParetoTargetMs,
@@ -439,7 +440,7 @@ int Main(int argc, char** argv) {
     if (o.workers > 0 && o.duration_s > 0)
       if (absl::Status r = RunLoadPhase(o, server->get(), *dir, *token); !r.ok()) return r;
     if (o.pareto_trials > 0)
-      if (absl::Status r = RunParetoPhase(o, *server, *dir, *token); !r.ok()) return r;
+      if (absl::Status r = RunParetoPhase(o, &*server, *dir, *token); !r.ok()) return r;
     return (*server)->Stop();
   }();
   if (!s.ok())

@@ -37,8 +37,8 @@ TARGETS = [("cnn-bn", "train", 4.0), ("mobile-tiny", "train", 2.5),
 def settings(quick):
     """Measurement settings shared by both sides."""
     if quick:
-        return dict(warmup=5, repeat=5, min_repeat_ms=10, train_warmup=3, steps=10)
-    return dict(warmup=10, repeat=30, min_repeat_ms=50, train_warmup=10, steps=50)
+        return dict(quick=True, warmup=5, repeat=5, min_repeat_ms=10, train_warmup=3, steps=10)
+    return dict(quick=False, warmup=10, repeat=30, min_repeat_ms=50, train_warmup=10, steps=50)
 
 
 def thread_env(threads):
@@ -183,25 +183,25 @@ def torch_env():
             "blas": ", ".join(blas) or "none loaded"}
 
 
-def torch_worker(preset, threads, quick):
-    """Runs in a fresh process: measures one preset at one thread count, prints JSON."""
+def torch_worker(preset, threads, mode, quick):
+    """Runs in a fresh process: one preset, one thread count, one mode; prints JSON."""
     import torch
     torch.set_num_threads(threads)
     s = settings(quick)
-    formats = {"contiguous": torch.contiguous_format}
-    if preset != "lenet-300-100":  # channels_last only matters to convs
-        formats["channels_last"] = torch.channels_last
-    r = {"params": sum(p.numel() for p in build_model(preset).parameters()),
-         "threads": torch.get_num_threads(), "env": torch_env(),
-         "train_variants": try_variants({name: (lambda f=f: torch_train_ms(preset, s, f))
-                                         for name, f in formats.items()}),
-         "latency_variants": torch_latency(preset, s)}
-    for kind in ("train", "latency"):
-        ok = {k: v for k, v in r[kind + "_variants"].items() if isinstance(v, float)}
-        r[kind + "_variant"] = min(ok, key=ok.get)
-        r[kind + "_ms"] = ok[r[kind + "_variant"]]
-    r["images_per_s"] = BATCH / (r["train_ms"] / 1e3)
-    print(json.dumps(r))
+    if mode == "train":
+        formats = {"contiguous": torch.contiguous_format}
+        if preset != "lenet-300-100":  # channels_last only matters to convs
+            formats["channels_last"] = torch.channels_last
+        variants = try_variants({name: (lambda f=f: torch_train_ms(preset, s, f))
+                                 for name, f in formats.items()})
+    else:
+        variants = torch_latency(preset, s)
+    ok = {k: v for k, v in variants.items() if isinstance(v, float)}
+    best = min(ok, key=ok.get)
+    print(json.dumps({"params": sum(p.numel() for p in build_model(preset).parameters()),
+                      "threads": torch.get_num_threads(), "env": torch_env(),
+                      "variants": variants, "variant": best, "ms": ok[best],
+                      "images_per_s": BATCH / (ok[best] / 1e3)}))
 
 
 def run_json(cmd, threads):
@@ -216,19 +216,17 @@ def run_json(cmd, threads):
     return json.loads(out.stdout)  # one object (`info --json` spans several lines)
 
 
-def run_torch(preset, threads, quick):
-    return run_json([sys.executable, os.path.abspath(__file__), "--torch-worker", preset,
-                     "--threads", str(threads)] + (["--quick"] if quick else []), threads)
+def torch_cmd(preset, threads, mode, s):
+    return [sys.executable, os.path.abspath(__file__), "--torch-worker", preset, "--threads",
+            str(threads), "--mode", mode] + (["--quick"] if s["quick"] else [])
 
 
-def run_edgenas(binary, preset, threads, s):
-    """(batch-1 latency JSON, training throughput JSON) of `edgenas bench`."""
-    common = [binary, "bench", "--preset", preset, "--threads", str(threads), "--json"]
-    lat = run_json(common + ["--batch", "1", "--warmup", str(s["warmup"]), "--repeat",
-                             str(s["repeat"]), "--min-repeat-ms", str(s["min_repeat_ms"])], threads)
-    train = run_json(common + ["--train", "--batch", str(BATCH), "--steps", str(s["steps"])],
-                     threads)
-    return lat, train
+def edgenas_cmd(binary, preset, threads, mode, s):
+    cmd = [binary, "bench", "--preset", preset, "--threads", str(threads), "--json"]
+    if mode == "train":
+        return cmd + ["--train", "--batch", str(BATCH), "--steps", str(s["steps"])]
+    return cmd + ["--batch", "1", "--warmup", str(s["warmup"]), "--repeat", str(s["repeat"]),
+                  "--min-repeat-ms", str(s["min_repeat_ms"])]
 
 
 def print_env(binary, tenv, isa, quick):
@@ -247,18 +245,18 @@ def print_env(binary, tenv, isa, quick):
 
 
 def print_table(rows):
-    fmt = "{:<14}{:>4}{:>21}{:>10}{:>8}{:>15}{:>10}{:>8}{:>10}  {}"
+    fmt = "{:<16}{:>4}{:>21}{:>10}{:>8}{:>15}{:>10}{:>8}{:>10}  {}"
     print(fmt.format("preset", "thr", "train img/s edgenas", "pytorch", "ratio", "b1 ms edgenas",
                      "pytorch", "lower", "overhead", "pytorch variants (train / b1)"))
-    print("-" * 128)
+    print("-" * 130)
     for r in rows:
         e, t = r["edgenas"], r["torch"]
         print(fmt.format(r["preset"] + (" *" if r["contended"] else ""), r["threads"],
-                         f"{e['images_per_s']:.0f}",
-                         f"{t['images_per_s']:.0f}", f"{r['train_ratio']:.2f}x",
-                         f"{e['median_ms']:.4f}", f"{t['latency_ms']:.4f}", f"{r['lat_ratio']:.1f}x",
+                         f"{e['images_per_s']:.0f}", f"{t['train']['images_per_s']:.0f}",
+                         f"{r['train_ratio']:.2f}x", f"{e['median_ms']:.4f}",
+                         f"{t['latency']['ms']:.4f}", f"{r['lat_ratio']:.1f}x",
                          f"{e['overhead_fraction']:.3f}",
-                         f"{t['train_variant']} / {t['latency_variant']}"))
+                         f"{t['train']['variant']} / {t['latency']['variant']}"))
     print("ratio = edgenas/PyTorch training images/s; lower = PyTorch/edgenas batch-1 median; "
           "overhead = edgenas step time outside oneDNN primitives;\n"
           "* = other processes competed for the CPUs during the measurement: unreliable")
@@ -266,8 +264,9 @@ def print_table(rows):
     show = lambda d: ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} FAILED"
                                for k, v in d.items())
     for r in rows:
-        print(f"  {r['preset']:<14} {r['threads']}T  train: {show(r['torch']['train_variants'])}; "
-              f"b1: {show(r['torch']['latency_variants'])}")
+        t = r["torch"]
+        print(f"  {r['preset']:<14} {r['threads']}T  train: {show(t['train']['variants'])}; "
+              f"b1: {show(t['latency']['variants'])}")
 
 
 def check_targets(rows):
@@ -299,48 +298,59 @@ def cpu_seconds():
 
 def wait_for_quiet(max_wait):
     """Waits up to max_wait s until other processes (a build...) leave the CPUs alone."""
-    deadline = time.time() + max_wait
+    start = time.time()
     while True:
         c0 = cpu_seconds()
         time.sleep(1.0)
         load = cpu_seconds() - c0
-        if load < 0.1 or time.time() >= deadline:
+        if load < 0.1 or time.time() - start >= max_wait:
             return
-        print(f"  waiting: other processes use {load:.1f} cores", file=sys.stderr, flush=True)
+        if int(time.time() - start) % 30 == 1:
+            print(f"  waiting: other processes use {load:.1f} cores", file=sys.stderr, flush=True)
+
+
+def quiet_run(cmd, threads, max_wait, attempts=5):
+    """run_json(cmd) while no other process uses the CPUs, measured again if one did.
+    Returns (result, cores other processes used during the last attempt)."""
+    for _ in range(attempts):
+        wait_for_quiet(max_wait)
+        c0, t0 = cpu_seconds(), time.time()
+        out = run_json(cmd, threads)
+        if (foreign := (cpu_seconds() - c0) / (time.time() - t0)) <= 0.1:
+            break
+    return out, foreign
 
 
 def sanity_notes(preset, threads, t, params, foreign):
     where = f"{preset} @{threads}T"
     notes = [f"{where}: PyTorch variant {k} failed: {v}"
-             for k, v in {**t["train_variants"], **t["latency_variants"]}.items()
-             if not isinstance(v, float)]
-    if t["params"] != params:
-        notes.append(f"{where}: PyTorch model has {t['params']} params, edgenas {params}")
-    if t["threads"] != threads:
-        notes.append(f"{where}: torch.get_num_threads() is {t['threads']}")
+             for m in t.values() for k, v in m["variants"].items() if not isinstance(v, float)]
+    if t["train"]["params"] != params:
+        notes.append(f"{where}: PyTorch model has {t['train']['params']} params, edgenas {params}")
+    if t["train"]["threads"] != threads:
+        notes.append(f"{where}: torch.get_num_threads() is {t['train']['threads']}")
     if foreign > 0.1:
         notes.append(f"{where}: other processes used {foreign:.2f} cores meanwhile; unreliable")
     return notes
 
 
-def measure(binary, presets, quick, max_wait):
+def measure(binary, presets, s, max_wait):
     """Alternates edgenas and PyTorch over presets x threads; returns rows and notes."""
-    s, rows, notes = settings(quick), [], []
+    rows, notes = [], []
     for preset in presets:
         params = run_json([binary, "info", "--preset", preset, "--json"], 1)["params"]
         for threads in THREADS:
-            for _ in range(3):  # measured again when another process competed for the CPUs
-                wait_for_quiet(max_wait)
-                c0, t0 = cpu_seconds(), time.time()
-                lat, train = run_edgenas(binary, preset, threads, s)
-                t = run_torch(preset, threads, quick)
-                if (foreign := (cpu_seconds() - c0) / (time.time() - t0)) <= 0.1:
-                    break
+            e, t, foreign = {}, {}, 0.0
+            for mode in ("latency", "train"):  # edgenas, PyTorch, edgenas, PyTorch
+                for side, cmd in ((e, edgenas_cmd(binary, preset, threads, mode, s)),
+                                  (t, torch_cmd(preset, threads, mode, s))):
+                    side[mode], f = quiet_run(cmd, threads, max_wait)
+                    foreign = max(foreign, f)
             notes += sanity_notes(preset, threads, t, params, foreign)
-            rows.append(dict(preset=preset, threads=threads, torch=t, edgenas={**train, **lat},
-                             contended=foreign > 0.1,
-                             train_ratio=train["images_per_s"] / t["images_per_s"],
-                             lat_ratio=t["latency_ms"] / lat["median_ms"]))
+            rows.append(dict(preset=preset, threads=threads, torch=t,
+                             edgenas={**e["train"], **e["latency"]}, contended=foreign > 0.1,
+                             train_ratio=e["train"]["images_per_s"] / t["train"]["images_per_s"],
+                             lat_ratio=t["latency"]["ms"] / e["latency"]["median_ms"]))
             print(f"  measured {preset} at {threads} thread(s)", file=sys.stderr, flush=True)
     return rows, notes
 
@@ -357,12 +367,14 @@ def main():
     ap.add_argument("--presets", default=",".join(PRESETS), help="comma-separated subset")
     ap.add_argument("--torch-worker", metavar="PRESET", help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--mode", choices=("train", "latency"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.torch_worker:
-        return torch_worker(a.torch_worker, a.threads, a.quick)
+        return torch_worker(a.torch_worker, a.threads, a.mode, a.quick)
     binary = os.path.abspath(a.edgenas)
-    rows, notes = measure(binary, a.presets.split(","), a.quick, a.max_wait)
-    print_env(binary, rows[-1]["torch"]["env"], rows[-1]["edgenas"].get("isa", "?"), a.quick)
+    rows, notes = measure(binary, a.presets.split(","), settings(a.quick), a.max_wait)
+    print_env(binary, rows[-1]["torch"]["train"]["env"], rows[-1]["edgenas"].get("isa", "?"),
+              a.quick)
     print_table(rows)
     failed = check_targets(rows)
     for n in notes:
