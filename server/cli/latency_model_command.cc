@@ -281,7 +281,7 @@ int RunLatencyModel(int argc, char** argv) {
            {"test_graphs", test.size()},
            {"measured_ms", {{"min", Quantile(measured, 0)}, {"median", Quantile(measured, 0.5)}, {"max", Quantile(measured, 1)}}},
            {"median_cv", Quantile(cvs, 0.5)},
-           {"load_average", {{"before", load_before}, {"after", load_after}}},
+           {"load_average", load.empty() ? json{{"before", load_before}, {"after", load_after}} : json()},
            {"test_kernels", test_kernels},
            {"test_kernels_not_in_training_table", unseen},
            {"calibration", {{"training_table", {{"scale", own->scale()}, {"offset_ms", own->offset_ms()}}},
@@ -291,12 +291,19 @@ int RunLatencyModel(int argc, char** argv) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
-  std::printf("latency model for %s on this machine (%s, %d thread%s), seed %llu\n", kDeviceClass,
-              DnnlIsaName().c_str(), threads, threads == 1 ? "" : "s", static_cast<unsigned long long>(seed));
+  if (load.empty()) {
+    std::printf("latency model for %s on this machine (%s, %d thread%s), seed %llu\n", kDeviceClass,
+                DnnlIsaName().c_str(), threads, threads == 1 ? "" : "s",
+                static_cast<unsigned long long>(seed));
+  } else {
+    std::printf("latency model for %s from the measurements in %s\n", kDeviceClass, load.c_str());
+  }
   std::printf("%zu distinct random graphs of the default mobile space (1x28x28, 10 classes): whole-net median\n"
-              "%.3f ms (%.3f .. %.3f), median cv %.1f%%; load average %s before, %s after\n",
+              "%.3f ms (%.3f .. %.3f), median cv %.1f%%",
               nets.size(), Quantile(measured, 0.5), Quantile(measured, 0), Quantile(measured, 1),
-              100 * Quantile(cvs, 0.5), load_before.c_str(), load_after.c_str());
+              100 * Quantile(cvs, 0.5));
+  if (load.empty()) std::printf("; load average %s before, %s after", load_before.c_str(), load_after.c_str());
+  std::printf("\n");
   std::printf("fitted on the first %zu graphs, tested on the other %zu:\n\n", train.size(), test.size());
   std::printf("  %-44s %7s  %7s  %9s  %9s  %7s\n", "", "<=10%", "<=20%", "median|e|", "p90|e|", "bias");
   for (const json& r : rows) PrintRow(r);

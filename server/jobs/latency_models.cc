@@ -53,11 +53,11 @@ absl::Status RecordKernelLatencies(Db& db, int64_t measurement_id, const std::st
     sum += k.ms();
     ++n;
   }
-  absl::StatusOr<Stmt> st = db.Prepare(
-      "INSERT INTO kernel_latencies (measurement_id, device_class, key, ms, instances) "
-      "VALUES (?, ?, ?, ?, ?)");
-  if (!st.ok()) return st.status();
   for (const auto& [key, agg] : by_key) {
+    absl::StatusOr<Stmt> st = db.Prepare(
+        "INSERT INTO kernel_latencies (measurement_id, device_class, key, ms, instances) "
+        "VALUES (?, ?, ?, ?, ?)");
+    if (!st.ok()) return st.status();
     st->Bind(1, measurement_id).Bind(2, device_class).Bind(3, key)
         .Bind(4, agg.first / agg.second).Bind(5, agg.second);
     if (absl::Status s = st->Run(); !s.ok()) return s;

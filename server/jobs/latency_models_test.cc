@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -29,6 +30,12 @@ constexpr double kScale = 1.1, kOffset = 0.02;
 
 double KernelMs(const std::string& key) {
   return 0.001 + 1e-4 * static_cast<double>(std::hash<std::string>()(key) % 100);
+}
+
+std::vector<std::string> Keys(const Graph& graph) {
+  absl::StatusOr<std::vector<std::string>> keys = InferenceKernelKeys(graph);
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  return keys.ok() ? *std::move(keys) : std::vector<std::string>();
 }
 
 class LatencyModelsTest : public ::testing::Test {
@@ -80,7 +87,7 @@ class LatencyModelsTest : public ::testing::Test {
     double sum = 0;
     if (!kernels) {
       kernels.emplace();
-      for (const std::string& key : *InferenceKernelKeys(graph)) {
+      for (const std::string& key : Keys(graph)) {
         v1::KernelLatency k;
         k.set_key(key);
         k.set_ms(KernelMs(key));
@@ -149,9 +156,12 @@ TEST_F(LatencyModelsTest, AnAcceptedMeasurementRecordsItsKernels) {
   // Two identical blocks: one key, two instances.
   MobileSpace space;
   MobileArch arch = space.Minimal();
-  arch.blocks.push_back(arch.blocks.back());
+  MobileBlock same = arch.blocks.back();
+  same.stride = 1;
+  arch.blocks.push_back(same);
+  arch.blocks.push_back(same);
   const Graph g = BuildGraph(arch, space);
-  const std::vector<std::string> keys = *InferenceKernelKeys(g);
+  const std::vector<std::string> keys = Keys(g);
   const std::set<std::string> distinct(keys.begin(), keys.end());
   ASSERT_LT(distinct.size(), keys.size());
 
@@ -183,7 +193,7 @@ TEST_F(LatencyModelsTest, AnAcceptedMeasurementRecordsItsKernels) {
 TEST_F(LatencyModelsTest, KernelsOfAnotherGraphAreNotKeptButTheMeasurementIs) {
   const std::vector<Graph> graphs = SpaceGraphs(2);
   std::vector<v1::KernelLatency> wrong;
-  for (const std::string& key : *InferenceKernelKeys(graphs[1])) {
+  for (const std::string& key : Keys(graphs[1])) {
     wrong.emplace_back();
     wrong.back().set_key(key);
     wrong.back().set_ms(0.01);
@@ -196,7 +206,7 @@ TEST_F(LatencyModelsTest, KernelsOfAnotherGraphAreNotKeptButTheMeasurementIs) {
 TEST_F(LatencyModelsTest, AKernelTimeOutOfRangeRefusesTheWholeReport) {
   const Graph g = SpaceGraphs(1)[0];
   std::vector<v1::KernelLatency> kernels;
-  for (const std::string& key : *InferenceKernelKeys(g)) {
+  for (const std::string& key : Keys(g)) {
     kernels.emplace_back();
     kernels.back().set_key(key);
     kernels.back().set_ms(-1);
@@ -208,45 +218,45 @@ TEST_F(LatencyModelsTest, AKernelTimeOutOfRangeRefusesTheWholeReport) {
 }
 
 TEST_F(LatencyModelsTest, LatencyIsMeasuredElsePredictedElseNotFound) {
-  const std::vector<Graph> graphs = SpaceGraphs(30);
-  EXPECT_EQ(Latency(graphs[0]).status().code(), absl::StatusCode::kNotFound);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Report(graphs[i]).ok()) << i;
-
-  // Measured: the measurement itself.
-  double sum0 = 0;
-  for (const std::string& key : *InferenceKernelKeys(graphs[0])) sum0 += KernelMs(key);
-  absl::StatusOr<double> measured = Latency(graphs[0]);
-  ASSERT_TRUE(measured.ok()) << measured.status();
-  EXPECT_DOUBLE_EQ(*measured, kScale * sum0 + kOffset);
-
-  // Never measured, but made of measured kernels: predicted exactly.
-  int predicted = 0;
-  for (int i = 20; i < 30; ++i) {
-    const std::vector<std::string> keys = *InferenceKernelKeys(graphs[i]);
-    bool all_seen = true;
-    double sum = 0;
-    for (const std::string& key : keys) sum += KernelMs(key);
-    absl::StatusOr<std::vector<NetSample>> nets;
-    ASSERT_TRUE(store_->Read([&](Db& db) {
-                          nets = ReadNetSamples(db, kClass);
-                          return nets.status();
-                        }).ok());
-    std::set<std::string> seen;
-    for (const NetSample& n : *nets)
-      for (const KernelSample& k : n.kernels) seen.insert(k.key);
-    for (const std::string& key : keys) all_seen = all_seen && seen.count(key);
-    absl::StatusOr<double> ms = Latency(graphs[i]);
-    ASSERT_TRUE(ms.ok()) << ms.status();
-    if (all_seen) {
-      EXPECT_NEAR(*ms, kScale * sum + kOffset, 1e-9) << i;
-      ++predicted;
-    } else {
-      EXPECT_GT(*ms, 0);
-    }
+  // `longer` and random graphs are measured; `shorter` is `longer` less its
+  // last block, so each of its kernels was measured, in `longer`.
+  MobileSpace space;
+  MobileArch arch;
+  arch.stem_channels = 16;
+  for (int stride : {2, 1, 1}) {
+    MobileBlock b;
+    b.out_channels = 24;
+    b.stride = stride;
+    arch.blocks.push_back(b);
   }
-  EXPECT_GT(predicted, 0);
+  const Graph longer = BuildGraph(arch, space);
+  arch.blocks.pop_back();
+  const Graph shorter = BuildGraph(arch, space);
+  const std::vector<Graph> others = SpaceGraphs(10);
+  EXPECT_EQ(Latency(longer).status().code(), absl::StatusCode::kNotFound);
+  for (const Graph& g : others) ASSERT_TRUE(Report(g).ok());
+  ASSERT_TRUE(Report(longer).ok());
+
+  auto expected = [](const Graph& g) {
+    double sum = 0;
+    for (const std::string& key : Keys(g)) sum += KernelMs(key);
+    return kScale * sum + kOffset;
+  };
+  // Measured: the measurement itself.
+  absl::StatusOr<double> measured = Latency(longer);
+  ASSERT_TRUE(measured.ok()) << measured.status();
+  EXPECT_DOUBLE_EQ(*measured, expected(longer));
+  // Never measured, made of measured kernels: predicted exactly.
+  absl::StatusOr<double> predicted = Latency(shorter);
+  ASSERT_TRUE(predicted.ok()) << predicted.status();
+  EXPECT_NEAR(*predicted, expected(shorter), 1e-9);
+  EXPECT_NE(*predicted, *measured);
+  // With kernels never measured: a fallback estimate, still positive.
+  absl::StatusOr<double> estimated = Latency(SpaceGraphs(11).back());
+  ASSERT_TRUE(estimated.ok()) << estimated.status();
+  EXPECT_GT(*estimated, 0);
   // Another class has measured nothing.
-  EXPECT_EQ(Latency(graphs[25], "pixel7").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Latency(shorter, "pixel7").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(LatencyModelsTest, ThePredictorIsRefittedAsMeasurementsArrive) {

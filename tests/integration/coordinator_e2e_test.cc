@@ -1,6 +1,8 @@
 // edgenasd end to end: a random search on a Fashion-MNIST subset with the
 // in-process trainer and latency worker, watched to the end; the front
 // checked against the stored trials; authentication and spec validation.
+#include <sqlite3.h>
+
 #include <cmath>
 #include <map>
 
@@ -123,6 +125,25 @@ TEST(CoordinatorEndToEnd, RandomSearchRunsToTheEndAndItsFrontMatchesTheTrials) {
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_NEAR(model->metadata.metrics["val_accuracy"], front.points(0).accuracy(), 1e-12);
   EXPECT_EQ(server.Stop(), 0);
+
+  // The latency worker reported each net's kernels with its measurement, and
+  // the coordinator kept them all (they were the kernels it expected).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/edgenas.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sql;
+    int64_t v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  EXPECT_GE(count("SELECT COUNT(*) FROM measurements"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM measurements m WHERE NOT EXISTS "
+                  "(SELECT 1 FROM kernel_latencies k WHERE k.measurement_id = m.id)"),
+            0);
+  EXPECT_GT(count("SELECT COUNT(*) FROM kernel_latencies WHERE device_class = 'host-cpu' AND ms > 0"), 0);
+  sqlite3_close_v2(db);
 }
 
 TEST(CoordinatorEndToEnd, EveryRpcWithoutAValidTokenIsUnauthenticated) {
