@@ -11,7 +11,9 @@ namespace {
 // Larger than any size AnalyzeGraph accepts; bounds what a key may claim.
 constexpr int64_t kMaxNumber = 1 << 16;
 
-std::string Pair(int64_t h, int64_t w) { return h == w ? absl::StrCat(h) : absl::StrCat(h, "x", w); }
+std::string Pair(int64_t h, int64_t w) {
+  return h == w ? absl::StrCat(h) : absl::StrCat(h, "x", w);
+}
 
 std::string ShapeText(const ValueShape& s) {
   return s.flat ? absl::StrCat(s.channels) : absl::StrCat(s.channels, "x", s.height, "x", s.width);
@@ -27,7 +29,7 @@ struct KeyWords {
   std::string variant;  // pools: max | avg | gap
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = -1, pw = -1, dh = 1, dw = 1, groups = 1;
   int64_t cin = -1, cout = -1;
-  int64_t n = 1;  // add: inputs of the one shape given
+  int64_t n = 1;                             // add: inputs of the one shape given
   std::vector<std::vector<int64_t>> inputs;  // each {C, H, W} or {F}
   std::vector<int64_t> by;
 };
@@ -67,18 +69,26 @@ bool ReadWord(absl::string_view w, KeyWords* k) {
   const char c = w[0];
   w.remove_prefix(1);
   switch (c) {
-    case '+': return !w.empty();  // a fused activation: no work of its own to count
-    case 'k': return PairOf(w, &k->kh, &k->kw);
-    case 's': return PairOf(w, &k->sh, &k->sw);
-    case 'p': return PairOf(w, &k->ph, &k->pw);
-    case 'd': return PairOf(w, &k->dh, &k->dw);
-    case 'g': return Number(w, &k->groups);
-    case 'n': return Number(w, &k->n) && k->n >= 1;
+    case '+':
+      return !w.empty();  // a fused activation: no work of its own to count
+    case 'k':
+      return PairOf(w, &k->kh, &k->kw);
+    case 's':
+      return PairOf(w, &k->sh, &k->sw);
+    case 'p':
+      return PairOf(w, &k->ph, &k->pw);
+    case 'd':
+      return PairOf(w, &k->dh, &k->dw);
+    case 'g':
+      return Number(w, &k->groups);
+    case 'n':
+      return Number(w, &k->n) && k->n >= 1;
     case 'c': {
       std::vector<absl::string_view> parts = absl::StrSplit(w, '>');
       return parts.size() == 2 && Number(parts[0], &k->cin) && Number(parts[1], &k->cout);
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -182,8 +192,11 @@ absl::StatusOr<KernelFeatures> ParseKernelKey(const std::string& key) {
     if (macs > 1e15) return error("more work than any graph may have");
     f.macs = static_cast<int64_t>(macs);
     const bool depthwise = k.groups > 1 && k.groups == k.cin && k.groups == k.cout;
-    f.family = absl::StrCat("conv ", depthwise ? "dw" : k.groups > 1 ? "grouped" : "full", " k",
-                            k.kh, "x", k.kw, " s", Pair(k.sh, k.sw));
+    f.family = absl::StrCat("conv ",
+                            depthwise      ? "dw"
+                            : k.groups > 1 ? "grouped"
+                                           : "full",
+                            " k", k.kh, "x", k.kw, " s", Pair(k.sh, k.sw));
     if (k.dh != 1 || k.dw != 1) absl::StrAppend(&f.family, " d", Pair(k.dh, k.dw));
   } else if (f.op == "dense") {
     if (k.cout < 1 || k.cin != f.elements) return error("a dense needs c that fits its input");

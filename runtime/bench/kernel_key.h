@@ -40,14 +40,16 @@ std::string KernelKey(const Graph& graph, const GraphInfo& info, int v,
 // What a key says about the work of its kernel, so that a kernel never
 // measured can be estimated from measured ones of its family.
 struct KernelFeatures {
-  std::string op;      // the first word: "conv", "pool", "add", ...
-  std::string family;  // kernels that cost alike per unit of work: "conv dw k3x3 s2",
-                       // "conv full k1x1 s1", "pool max k3 s2 p1", "add"
+  std::string op;        // the first word: "conv", "pool", "add", ...
+  std::string family;    // kernels that cost alike per unit of work: "conv dw k3x3 s2",
+                         // "conv full k1x1 s1", "pool max k3 s2 p1", "add"
   int64_t macs = 0;      // multiply-adds per sample (conv, dense); as GraphInfo counts them
   int64_t elements = 0;  // input elements per sample, every input
   // What the kernel's time grows with: multiply-adds where it has them,
   // else the elements it reads.
-  double work() const { return macs > 0 ? static_cast<double>(macs) : static_cast<double>(elements); }
+  double work() const {
+    return macs > 0 ? static_cast<double>(macs) : static_cast<double>(elements);
+  }
 };
 
 // Reads a key written by KernelKey; an error names the word it could not read.

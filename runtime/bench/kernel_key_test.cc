@@ -42,20 +42,15 @@ std::vector<std::string> Keys(const Graph& g) {
 }
 
 TEST(KernelKeyTest, KeysOfAMobileNetAreStable) {
-  EXPECT_THAT(Keys(*Preset("mobile-tiny")),
-              ElementsAre("conv k3x3 s1 g1 c1>16 in1x28x28 +relu6",
-                          "conv k3x3 s2 g16 c16>16 in16x28x28 +relu6",
-                          "conv k1x1 s1 g1 c16>32 in16x14x14 +relu6",
-                          "conv k3x3 s2 g32 c32>32 in32x14x14 +relu6",
-                          "conv k1x1 s1 g1 c32>64 in32x7x7 +relu6",
-                          "conv k3x3 s1 g64 c64>64 in64x7x7 +relu6",
-                          "conv k1x1 s1 g1 c64>128 in64x7x7 +relu6",
-                          "conv k1x1 s1 g1 c128>512 in128x7x7 +relu6",
-                          "conv k3x3 s1 g512 c512>512 in512x7x7 +relu6",
-                          "conv k1x1 s1 g1 c512>128 in512x7x7",
-                          "add n2 in128x7x7",
-                          "pool gap in128x7x7",
-                          "dense c128>10 in128x1x1"));
+  EXPECT_THAT(
+      Keys(*Preset("mobile-tiny")),
+      ElementsAre(
+          "conv k3x3 s1 g1 c1>16 in1x28x28 +relu6", "conv k3x3 s2 g16 c16>16 in16x28x28 +relu6",
+          "conv k1x1 s1 g1 c16>32 in16x14x14 +relu6", "conv k3x3 s2 g32 c32>32 in32x14x14 +relu6",
+          "conv k1x1 s1 g1 c32>64 in32x7x7 +relu6", "conv k3x3 s1 g64 c64>64 in64x7x7 +relu6",
+          "conv k1x1 s1 g1 c64>128 in64x7x7 +relu6", "conv k1x1 s1 g1 c128>512 in128x7x7 +relu6",
+          "conv k3x3 s1 g512 c512>512 in512x7x7 +relu6", "conv k1x1 s1 g1 c512>128 in512x7x7",
+          "add n2 in128x7x7", "pool gap in128x7x7", "dense c128>10 in128x1x1"));
 }
 
 TEST(KernelKeyTest, OtherOpsNameTheirAttributes) {
@@ -64,14 +59,22 @@ TEST(KernelKeyTest, OtherOpsNameTheirAttributes) {
                            "conv k5x5 s1 g16 c16>16 in16x16x16 +relu6",
                            "conv k1x1 s1 g1 c72>6 in72x1x1 +relu",
                            "conv k1x1 s1 g1 c6>72 in6x1x1 +hard_sigmoid",
-                           "multiply in72x16x16 by72x1x1", "add n2 in24x16x16",
-                           "concat in16x16x16+16x16x16", "pool max k3 s2 p1 in32x16x16",
-                           "conv k1x1 s1 g2 c32>16 in32x8x8 +relu", "channel_shuffle g2 in16x8x8",
-                           "conv k3x3 s2 g16 c16>16 in16x8x8", "pool avg k3 s2 p1 in32x8x8",
-                           "concat in32x4x4+32x4x4", "relu in64x4x4",
+                           "multiply in72x16x16 by72x1x1",
+                           "add n2 in24x16x16",
+                           "concat in16x16x16+16x16x16",
+                           "pool max k3 s2 p1 in32x16x16",
+                           "conv k1x1 s1 g2 c32>16 in32x8x8 +relu",
+                           "channel_shuffle g2 in16x8x8",
+                           "conv k3x3 s2 g16 c16>16 in16x8x8",
+                           "pool avg k3 s2 p1 in32x8x8",
+                           "concat in32x4x4+32x4x4",
+                           "relu in64x4x4",
                            "conv k3x3 s1 d2 g1 c64>16 in64x4x4",
-                           "conv k3x3 s1 p0 g1 c16>16 in16x4x4", "pool avg k2 s2 in16x2x2",
-                           "pool gap in16x1x1", "flatten in16x1x1", "dense c16>32 in16 +relu",
+                           "conv k3x3 s1 p0 g1 c16>16 in16x4x4",
+                           "pool avg k2 s2 in16x2x2",
+                           "pool gap in16x1x1",
+                           "flatten in16x1x1",
+                           "dense c16>32 in16 +relu",
                            "dense c32>10 in32"}) {
     EXPECT_THAT(keys, testing::Contains(want)) << want;
   }
@@ -80,7 +83,9 @@ TEST(KernelKeyTest, OtherOpsNameTheirAttributes) {
 TEST(KernelKeyTest, NodeNamesDoNotEnterKeys) {
   Graph g = Zoo();
   Graph renamed = g;
-  auto rename = [](const std::string& name) { return "other_" + std::to_string(name.size()) + "_" + name + "_x"; };
+  auto rename = [](const std::string& name) {
+    return "other_" + std::to_string(name.size()) + "_" + name + "_x";
+  };
   for (Node& n : renamed.nodes) {
     n.name = rename(n.name);
     for (std::string& in : n.inputs)
@@ -119,11 +124,11 @@ TEST(KernelKeyTest, FamiliesGroupKernelsThatCostAlikePerUnitOfWork) {
 }
 
 TEST(KernelKeyTest, ParseRefusesWhatKernelKeyNeverWrites) {
-  for (const char* bad : {"", " conv", "conv k3x3 s1 g1 c4>8", "conv k3x3 s1 g1 c4>8 in3x8x8",
-                          "conv k3x3 s1 g3 c4>8 in4x8x8", "conv k9x9 s1 p0 g1 c4>8 in4x2x2",
-                          "pool in4x4x4", "pool min k2 s2 in4x4x4", "add n2 in4x4",
-                          "add n2 in4x4x4 q1", "relu in-4x4x4", "relu in99999999x1x1",
-                          "dense c5>3 in4"}) {
+  for (const char* bad :
+       {"", " conv", "conv k3x3 s1 g1 c4>8", "conv k3x3 s1 g1 c4>8 in3x8x8",
+        "conv k3x3 s1 g3 c4>8 in4x8x8", "conv k9x9 s1 p0 g1 c4>8 in4x2x2", "pool in4x4x4",
+        "pool min k2 s2 in4x4x4", "add n2 in4x4", "add n2 in4x4x4 q1", "relu in-4x4x4",
+        "relu in99999999x1x1", "dense c5>3 in4"}) {
     absl::StatusOr<KernelFeatures> f = ParseKernelKey(bad);
     ASSERT_FALSE(f.ok()) << "'" << bad << "'";
     EXPECT_THAT(std::string(f.status().message()), HasSubstr("kernel key"));

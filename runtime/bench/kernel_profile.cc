@@ -42,8 +42,10 @@ absl::StatusOr<std::vector<std::string>> InferenceKernelKeys(const Graph& graph)
 }
 
 absl::Status ValidateKernelProfileOptions(const KernelProfileOptions& o) {
-  if (o.warmup < 0 || o.warmup > 100000) return absl::InvalidArgumentError("warmup: must be in [0, 100000]");
-  if (o.repeat < 1 || o.repeat > 100000) return absl::InvalidArgumentError("repeat: must be in [1, 100000]");
+  if (o.warmup < 0 || o.warmup > 100000)
+    return absl::InvalidArgumentError("warmup: must be in [0, 100000]");
+  if (o.repeat < 1 || o.repeat > 100000)
+    return absl::InvalidArgumentError("repeat: must be in [1, 100000]");
   return absl::OkStatus();
 }
 

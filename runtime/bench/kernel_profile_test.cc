@@ -17,7 +17,8 @@ std::unique_ptr<CompiledNet> Compile(const Graph& g, ParamStore* params, NetMode
   const GraphInfo info = *AnalyzeGraph(g);
   std::mt19937_64 rng(3);
   EXPECT_TRUE(InitParams(g, info, params, rng).ok());
-  absl::StatusOr<std::unique_ptr<CompiledNet>> net = CompiledNet::Create(g, params, NetOptions{mode, 1, 1, false});
+  absl::StatusOr<std::unique_ptr<CompiledNet>> net =
+      CompiledNet::Create(g, params, NetOptions{mode, 1, 1, false});
   EXPECT_TRUE(net.ok()) << net.status();
   return net.ok() ? *std::move(net) : nullptr;
 }
@@ -30,7 +31,8 @@ TEST(InferenceKernelsTest, FusedKernelsAreCountedOnce) {
   std::string x = b.ConvBnAct("stem", "input", 3, 8, 3, 1, 1, OpKind::kRelu6);
   std::string y = b.Conv("side", x, 8, 1);
   x = b.Op("sum", OpKind::kAdd, {x, y});
-  x = b.Act("sum_relu", b.BatchNorm("sum_bn", x), OpKind::kRelu);  // not after a conv: its own kernel
+  x = b.Act("sum_relu", b.BatchNorm("sum_bn", x),
+            OpKind::kRelu);  // not after a conv: its own kernel
   x = b.Op("drop", OpKind::kDropout, {x});
   b.Dense("fc", b.Op("gap", OpKind::kGlobalAvgPool, {x}), 4);
   const GraphInfo info = *AnalyzeGraph(g);
@@ -38,10 +40,12 @@ TEST(InferenceKernelsTest, FusedKernelsAreCountedOnce) {
 
   std::vector<std::string> keys;
   for (const Kernel& k : kernels) keys.push_back(k.key);
-  EXPECT_THAT(keys, ElementsAre("conv k3x3 s1 g1 c3>8 in3x8x8 +relu6", "conv k1x1 s1 g1 c8>8 in8x8x8",
-                                "add n2 in8x8x8", "batch_norm in8x8x8 +relu", "pool gap in8x8x8",
-                                "dense c8>4 in8x1x1"));
-  EXPECT_THAT(kernels[0].nodes, ElementsAre(g.Find("stem/conv"), g.Find("stem/bn"), g.Find("stem/act")));
+  EXPECT_THAT(keys,
+              ElementsAre("conv k3x3 s1 g1 c3>8 in3x8x8 +relu6", "conv k1x1 s1 g1 c8>8 in8x8x8",
+                          "add n2 in8x8x8", "batch_norm in8x8x8 +relu", "pool gap in8x8x8",
+                          "dense c8>4 in8x1x1"));
+  EXPECT_THAT(kernels[0].nodes,
+              ElementsAre(g.Find("stem/conv"), g.Find("stem/bn"), g.Find("stem/act")));
   EXPECT_THAT(kernels[3].nodes, ElementsAre(g.Find("sum_bn"), g.Find("sum_relu")));
   // Every node runs in exactly one kernel, except the dropout, which inference drops.
   std::multiset<int> covered;
@@ -63,7 +67,8 @@ TEST(ProfileKernelsTest, TimesEveryKernelOfTheNetInOrder) {
   ParamStore params;
   std::unique_ptr<CompiledNet> net = Compile(g, &params, NetMode::kInference);
   ASSERT_NE(net, nullptr);
-  absl::StatusOr<std::vector<KernelTiming>> timings = ProfileKernels(*net, KernelProfileOptions{1, 5});
+  absl::StatusOr<std::vector<KernelTiming>> timings =
+      ProfileKernels(*net, KernelProfileOptions{1, 5});
   ASSERT_TRUE(timings.ok()) << timings.status();
   const std::vector<Kernel> kernels = InferenceKernels(g, net->info());
   ASSERT_EQ(timings->size(), kernels.size());

@@ -82,17 +82,17 @@ absl::Status CheckSamples(const std::vector<NetSample>& nets, const char* which,
 
 }  // namespace
 
-absl::StatusOr<LatencyPredictor> LatencyPredictor::Fit(const std::string& device_class,
-                                                       const std::vector<NetSample>& table_nets,
-                                                       const std::vector<NetSample>& calibration_nets) {
+absl::StatusOr<LatencyPredictor> LatencyPredictor::Fit(
+    const std::string& device_class, const std::vector<NetSample>& table_nets,
+    const std::vector<NetSample>& calibration_nets) {
   if (absl::Status s = CheckSamples(table_nets, "table_nets", false); !s.ok()) return s;
   if (absl::Status s = CheckSamples(calibration_nets, "calibration_nets", true); !s.ok()) return s;
   std::map<std::string, std::vector<double>> samples;
   for (const NetSample& n : table_nets)
     for (const KernelSample& k : n.kernels) samples[k.key].push_back(k.ms);
   if (samples.empty())
-    return absl::FailedPreconditionError(
-        absl::StrCat("no kernel latencies for '", device_class, "': nothing to build a table from"));
+    return absl::FailedPreconditionError(absl::StrCat("no kernel latencies for '", device_class,
+                                                      "': nothing to build a table from"));
 
   LatencyPredictor p;
   p.device_class_ = device_class;
@@ -245,7 +245,8 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FromJson(const nlohmann::json
                            e.Int("samples", 1, 1 << 30, &entry.samples), e.Finish()})
       if (!s.ok()) return s;
     if (!p.table_.emplace(key, entry).second)
-      return absl::InvalidArgumentError(absl::StrCat(e.Field("key"), ": '", key, "' is listed twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(e.Field("key"), ": '", key, "' is listed twice"));
   }
   for (size_t i = 0; i < fallback->size(); ++i) {
     JsonParams e((*fallback)[i], absl::StrCat("predictor.fallback[", i, "]"));
@@ -254,10 +255,10 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::FromJson(const nlohmann::json
     if (absl::Status s = e.CheckObject(); !s.ok()) return s;
     for (const char* k : {"group", "constant_ms", "ms_per_work", "entries"})
       if (absl::Status s = e.Require(k); !s.ok()) return s;
-    for (absl::Status s : {e.String("group", &group),
-                           e.Double("constant_ms", 0, kMaxMs, &line.constant_ms),
-                           e.Double("ms_per_work", 0, kMaxMs, &line.ms_per_work),
-                           e.Int("entries", 1, 1 << 30, &line.entries), e.Finish()})
+    for (absl::Status s :
+         {e.String("group", &group), e.Double("constant_ms", 0, kMaxMs, &line.constant_ms),
+          e.Double("ms_per_work", 0, kMaxMs, &line.ms_per_work),
+          e.Int("entries", 1, 1 << 30, &line.entries), e.Finish()})
       if (!s.ok()) return s;
     if (!p.fallback_.emplace(group, line).second)
       return absl::InvalidArgumentError(

@@ -128,7 +128,8 @@ TEST(LatencyPredictorTest, JsonRoundTripPredictsTheSame) {
   absl::StatusOr<LatencyPredictor> p = LatencyPredictor::Fit("pixel7", half, half);
   ASSERT_TRUE(p.ok()) << p.status();
   const nlohmann::json j = p->ToJson();
-  absl::StatusOr<LatencyPredictor> back = LatencyPredictor::FromJson(nlohmann::json::parse(j.dump()));
+  absl::StatusOr<LatencyPredictor> back =
+      LatencyPredictor::FromJson(nlohmann::json::parse(j.dump()));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->ToJson(), j);
   EXPECT_EQ(back->device_class(), "pixel7");
@@ -152,22 +153,31 @@ TEST(LatencyPredictorTest, FromJsonNamesTheBadField) {
     absl::StatusOr<LatencyPredictor> p = LatencyPredictor::FromJson(j);
     return p.ok() ? std::string("accepted") : std::string(p.status().message());
   };
-  EXPECT_THAT(refused([](nlohmann::json& j) { j["table"][0]["ms"] = -1; }), HasSubstr("predictor.table[0].ms"));
-  EXPECT_THAT(refused([](nlohmann::json& j) { j.erase("calibration"); }), HasSubstr("predictor.calibration: missing"));
-  EXPECT_THAT(refused([](nlohmann::json& j) { j["calibration"]["scale"] = 0; }), HasSubstr("predictor.calibration.scale"));
-  EXPECT_THAT(refused([](nlohmann::json& j) { j["table"].push_back(j["table"][0]); }), HasSubstr("listed twice"));
-  EXPECT_THAT(refused([](nlohmann::json& j) { j["extra"] = 1; }), HasSubstr("predictor.extra: unknown field"));
-  EXPECT_THAT(refused([](nlohmann::json& j) { j["table"] = nlohmann::json::array(); }), HasSubstr("non-empty"));
+  EXPECT_THAT(refused([](nlohmann::json& j) { j["table"][0]["ms"] = -1; }),
+              HasSubstr("predictor.table[0].ms"));
+  EXPECT_THAT(refused([](nlohmann::json& j) { j.erase("calibration"); }),
+              HasSubstr("predictor.calibration: missing"));
+  EXPECT_THAT(refused([](nlohmann::json& j) { j["calibration"]["scale"] = 0; }),
+              HasSubstr("predictor.calibration.scale"));
+  EXPECT_THAT(refused([](nlohmann::json& j) { j["table"].push_back(j["table"][0]); }),
+              HasSubstr("listed twice"));
+  EXPECT_THAT(refused([](nlohmann::json& j) { j["extra"] = 1; }),
+              HasSubstr("predictor.extra: unknown field"));
+  EXPECT_THAT(refused([](nlohmann::json& j) { j["table"] = nlohmann::json::array(); }),
+              HasSubstr("non-empty"));
 }
 
 TEST(LatencyPredictorTest, FitRefusesWhatItCannotUse) {
-  EXPECT_EQ(LatencyPredictor::Fit("host-cpu", {}).status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(LatencyPredictor::Fit("host-cpu", {NetSample{{{"relu in4x4x4", -1}}, 1}}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LatencyPredictor::Fit("host-cpu", {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      LatencyPredictor::Fit("host-cpu", {NetSample{{{"relu in4x4x4", -1}}, 1}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LatencyPredictor::Fit("host-cpu", {NetSample{{{"nonsense", 1}}, 1}}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(LatencyPredictor::Fit("host-cpu", {NetSample{{{"relu in4x4x4", 1}}, 0}}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      LatencyPredictor::Fit("host-cpu", {NetSample{{{"relu in4x4x4", 1}}, 0}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

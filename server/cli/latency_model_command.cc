@@ -106,7 +106,9 @@ json NetsToJson(const std::vector<MeasuredNet>& nets) {
   for (const MeasuredNet& m : nets) {
     json kernels = json::array();
     for (const KernelSample& k : m.sample.kernels) kernels.push_back({k.key, k.ms});
-    out.push_back({{"measured_ms", m.sample.measured_ms}, {"cv", m.cv}, {"flops", m.flops},
+    out.push_back({{"measured_ms", m.sample.measured_ms},
+                   {"cv", m.cv},
+                   {"flops", m.flops},
                    {"kernels", std::move(kernels)}});
   }
   return out;
@@ -117,12 +119,15 @@ absl::StatusOr<std::vector<MeasuredNet>> NetsFromFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("--load: cannot read '", path, "'"));
   json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_array()) return absl::InvalidArgumentError(absl::StrCat("--load: '", path, "' is not a list of nets"));
+  if (!j.is_array())
+    return absl::InvalidArgumentError(absl::StrCat("--load: '", path, "' is not a list of nets"));
   std::vector<MeasuredNet> nets;
   for (size_t i = 0; i < j.size(); ++i) {
     const json& n = j[i];
-    const auto bad = absl::InvalidArgumentError(absl::StrCat("--load: net ", i, " is not as --save writes it"));
-    if (!n.is_object() || !n.value("measured_ms", json()).is_number() || !n.value("kernels", json()).is_array())
+    const auto bad =
+        absl::InvalidArgumentError(absl::StrCat("--load: net ", i, " is not as --save writes it"));
+    if (!n.is_object() || !n.value("measured_ms", json()).is_number() ||
+        !n.value("kernels", json()).is_array())
       return bad;
     MeasuredNet m;
     m.sample.measured_ms = n["measured_ms"].get<double>();
@@ -156,7 +161,8 @@ absl::StatusOr<ErrorReport> Evaluate(const std::string& name, const LatencyPredi
 
 // The simplest model for comparison: ms = c + m * multiply-adds, fitted on
 // the training half by least squares of relative errors.
-ErrorReport FlopsBaseline(const std::vector<MeasuredNet>& train, const std::vector<MeasuredNet>& test) {
+ErrorReport FlopsBaseline(const std::vector<MeasuredNet>& train,
+                          const std::vector<MeasuredNet>& test) {
   double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (const MeasuredNet& m : train) {
     const double x = static_cast<double>(m.flops), y = m.sample.measured_ms, w = 1 / (y * y);
@@ -214,14 +220,17 @@ int RunLatencyModel(int argc, char** argv) {
   if (graphs < 4 || graphs > 10000) return usage("--graphs: must be in [4, 10000]");
   if (threads < 1 || threads > 256) return usage("--threads: must be in [1, 256]");
   if (absl::Status s = ValidateLatencyOptions(lo); !s.ok()) return usage(std::string(s.message()));
-  if (absl::Status s = ValidateKernelProfileOptions(po); !s.ok()) return usage(std::string(s.message()));
+  if (absl::Status s = ValidateKernelProfileOptions(po); !s.ok())
+    return usage(std::string(s.message()));
   omp_set_num_threads(threads);
 
   const std::string load_before = LoadAverage();
   std::vector<MeasuredNet> nets;
   if (!load.empty()) {
     absl::StatusOr<std::vector<MeasuredNet>> loaded = NetsFromFile(load);
-    if (!loaded.ok()) return std::fprintf(stderr, "edgenas: %s\n", std::string(loaded.status().message()).c_str()), 1;
+    if (!loaded.ok())
+      return std::fprintf(stderr, "edgenas: %s\n", std::string(loaded.status().message()).c_str()),
+             1;
     nets = *std::move(loaded);
     if (nets.size() < 4) return usage("--load: needs at least 4 nets");
   } else {
@@ -230,7 +239,8 @@ int RunLatencyModel(int argc, char** argv) {
     std::mt19937_64 rng(seed);
     std::vector<Graph> sampled;
     std::set<std::string> seen;
-    for (int tries = 0; static_cast<int>(sampled.size()) < graphs && tries < 100 * graphs; ++tries) {
+    for (int tries = 0; static_cast<int>(sampled.size()) < graphs && tries < 100 * graphs;
+         ++tries) {
       Graph g = BuildGraph(space.Sample(rng), space);
       absl::StatusOr<std::string> hash = CanonicalHash(g);
       if (hash.ok() && seen.insert(*hash).second) sampled.push_back(std::move(g));
@@ -238,11 +248,13 @@ int RunLatencyModel(int argc, char** argv) {
     for (size_t i = 0; i < sampled.size(); ++i) {
       absl::StatusOr<MeasuredNet> m = MeasureOne(sampled[i], lo, po);
       if (!m.ok()) {
-        std::fprintf(stderr, "edgenas: graph %zu: %s\n", i, std::string(m.status().message()).c_str());
+        std::fprintf(stderr, "edgenas: graph %zu: %s\n", i,
+                     std::string(m.status().message()).c_str());
         return 1;
       }
       nets.push_back(*std::move(m));
-      if ((i + 1) % 10 == 0) std::fprintf(stderr, "measured %zu/%zu graphs\n", i + 1, sampled.size());
+      if ((i + 1) % 10 == 0)
+        std::fprintf(stderr, "measured %zu/%zu graphs\n", i + 1, sampled.size());
     }
   }
   const std::string load_after = LoadAverage();
@@ -253,22 +265,31 @@ int RunLatencyModel(int argc, char** argv) {
   }
 
   const size_t half = nets.size() / 2;
-  const std::vector<MeasuredNet> train(nets.begin(), nets.begin() + half), test(nets.begin() + half, nets.end());
+  const std::vector<MeasuredNet> train(nets.begin(), nets.begin() + half),
+      test(nets.begin() + half, nets.end());
   std::vector<NetSample> train_samples, all_samples;
   for (const MeasuredNet& m : nets) all_samples.push_back(m.sample);
   for (const MeasuredNet& m : train) train_samples.push_back(m.sample);
-  absl::StatusOr<LatencyPredictor> own = LatencyPredictor::Fit(kDeviceClass, train_samples, train_samples);
-  absl::StatusOr<LatencyPredictor> full = LatencyPredictor::Fit(kDeviceClass, all_samples, train_samples);
+  absl::StatusOr<LatencyPredictor> own =
+      LatencyPredictor::Fit(kDeviceClass, train_samples, train_samples);
+  absl::StatusOr<LatencyPredictor> full =
+      LatencyPredictor::Fit(kDeviceClass, all_samples, train_samples);
   for (const auto* p : {&own, &full})
-    if (!p->ok()) return std::fprintf(stderr, "edgenas: %s\n", std::string(p->status().message()).c_str()), 1;
+    if (!p->ok())
+      return std::fprintf(stderr, "edgenas: %s\n", std::string(p->status().message()).c_str()), 1;
 
   int unseen = 0, test_kernels = 0;
-  absl::StatusOr<ErrorReport> a = Evaluate("predictor, table from the training half", *own, test, false, &unseen, &test_kernels);
-  absl::StatusOr<ErrorReport> b = Evaluate("predictor, table from all kernels", *full, test, false, nullptr, nullptr);
-  absl::StatusOr<ErrorReport> c = Evaluate("kernel sum, uncalibrated (training table)", *own, test, true, nullptr, nullptr);
+  absl::StatusOr<ErrorReport> a = Evaluate("predictor, table from the training half", *own, test,
+                                           false, &unseen, &test_kernels);
+  absl::StatusOr<ErrorReport> b =
+      Evaluate("predictor, table from all kernels", *full, test, false, nullptr, nullptr);
+  absl::StatusOr<ErrorReport> c =
+      Evaluate("kernel sum, uncalibrated (training table)", *own, test, true, nullptr, nullptr);
   for (const auto* r : {&a, &b, &c})
-    if (!r->ok()) return std::fprintf(stderr, "edgenas: %s\n", std::string(r->status().message()).c_str()), 1;
-  const json rows = json::array({a->ToJson(), b->ToJson(), c->ToJson(), FlopsBaseline(train, test).ToJson()});
+    if (!r->ok())
+      return std::fprintf(stderr, "edgenas: %s\n", std::string(r->status().message()).c_str()), 1;
+  const json rows =
+      json::array({a->ToJson(), b->ToJson(), c->ToJson(), FlopsBaseline(train, test).ToJson()});
 
   std::vector<double> measured, cvs;
   for (const MeasuredNet& m : nets) measured.push_back(m.sample.measured_ms), cvs.push_back(m.cv);
@@ -279,13 +300,18 @@ int RunLatencyModel(int argc, char** argv) {
            {"graphs", nets.size()},
            {"train_graphs", train.size()},
            {"test_graphs", test.size()},
-           {"measured_ms", {{"min", Quantile(measured, 0)}, {"median", Quantile(measured, 0.5)}, {"max", Quantile(measured, 1)}}},
+           {"measured_ms",
+            {{"min", Quantile(measured, 0)},
+             {"median", Quantile(measured, 0.5)},
+             {"max", Quantile(measured, 1)}}},
            {"median_cv", Quantile(cvs, 0.5)},
-           {"load_average", load.empty() ? json{{"before", load_before}, {"after", load_after}} : json()},
+           {"load_average",
+            load.empty() ? json{{"before", load_before}, {"after", load_after}} : json()},
            {"test_kernels", test_kernels},
            {"test_kernels_not_in_training_table", unseen},
-           {"calibration", {{"training_table", {{"scale", own->scale()}, {"offset_ms", own->offset_ms()}}},
-                            {"full_table", {{"scale", full->scale()}, {"offset_ms", full->offset_ms()}}}}},
+           {"calibration",
+            {{"training_table", {{"scale", own->scale()}, {"offset_ms", own->offset_ms()}}},
+             {"full_table", {{"scale", full->scale()}, {"offset_ms", full->offset_ms()}}}}},
            {"results", rows}};
   if (as_json) {
     std::printf("%s\n", out.dump().c_str());
@@ -298,19 +324,26 @@ int RunLatencyModel(int argc, char** argv) {
   } else {
     std::printf("latency model for %s from the measurements in %s\n", kDeviceClass, load.c_str());
   }
-  std::printf("%zu distinct random graphs of the default mobile space (1x28x28, 10 classes): whole-net median\n"
-              "%.3f ms (%.3f .. %.3f), median cv %.1f%%",
-              nets.size(), Quantile(measured, 0.5), Quantile(measured, 0), Quantile(measured, 1),
-              100 * Quantile(cvs, 0.5));
-  if (load.empty()) std::printf("; load average %s before, %s after", load_before.c_str(), load_after.c_str());
+  std::printf(
+      "%zu distinct random graphs of the default mobile space (1x28x28, 10 classes): whole-net "
+      "median\n"
+      "%.3f ms (%.3f .. %.3f), median cv %.1f%%",
+      nets.size(), Quantile(measured, 0.5), Quantile(measured, 0), Quantile(measured, 1),
+      100 * Quantile(cvs, 0.5));
+  if (load.empty())
+    std::printf("; load average %s before, %s after", load_before.c_str(), load_after.c_str());
   std::printf("\n");
-  std::printf("fitted on the first %zu graphs, tested on the other %zu:\n\n", train.size(), test.size());
-  std::printf("  %-44s %7s  %7s  %9s  %9s  %7s\n", "", "<=10%", "<=20%", "median|e|", "p90|e|", "bias");
+  std::printf("fitted on the first %zu graphs, tested on the other %zu:\n\n", train.size(),
+              test.size());
+  std::printf("  %-44s %7s  %7s  %9s  %9s  %7s\n", "", "<=10%", "<=20%", "median|e|", "p90|e|",
+              "bias");
   for (const json& r : rows) PrintRow(r);
-  std::printf("\ntest kernels not in the training table (fallback lines): %d of %d (%.1f%%)\n", unseen,
-              test_kernels, test_kernels ? 100.0 * unseen / test_kernels : 0.0);
-  std::printf("calibration: latency = %.4f * sum %+.4f ms (training table); %.4f * sum %+.4f ms (full table)\n",
-              own->scale(), own->offset_ms(), full->scale(), full->offset_ms());
+  std::printf("\ntest kernels not in the training table (fallback lines): %d of %d (%.1f%%)\n",
+              unseen, test_kernels, test_kernels ? 100.0 * unseen / test_kernels : 0.0);
+  std::printf(
+      "calibration: latency = %.4f * sum %+.4f ms (training table); %.4f * sum %+.4f ms (full "
+      "table)\n",
+      own->scale(), own->offset_ms(), full->scale(), full->offset_ms());
   return 0;
 }
 

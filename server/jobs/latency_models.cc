@@ -58,8 +58,11 @@ absl::Status RecordKernelLatencies(Db& db, int64_t measurement_id, const std::st
         "INSERT INTO kernel_latencies (measurement_id, device_class, key, ms, instances) "
         "VALUES (?, ?, ?, ?, ?)");
     if (!st.ok()) return st.status();
-    st->Bind(1, measurement_id).Bind(2, device_class).Bind(3, key)
-        .Bind(4, agg.first / agg.second).Bind(5, agg.second);
+    st->Bind(1, measurement_id)
+        .Bind(2, device_class)
+        .Bind(3, key)
+        .Bind(4, agg.first / agg.second)
+        .Bind(5, agg.second);
     if (absl::Status s = st->Run(); !s.ok()) return s;
   }
   if (recorded) *recorded = true;
@@ -85,7 +88,8 @@ absl::StatusOr<std::vector<NetSample>> ReadNetSamples(Db& db, const std::string&
       nets.back().measured_ms = st->Double(1);
     }
     const int64_t instances = std::clamp<int64_t>(st->Int(4), 1, kMaxKernels);
-    for (int64_t i = 0; i < instances; ++i) nets.back().kernels.push_back({st->Text(2), st->Double(3)});
+    for (int64_t i = 0; i < instances; ++i)
+      nets.back().kernels.push_back({st->Text(2), st->Double(3)});
   }
   return nets;
 }
@@ -101,7 +105,8 @@ absl::StatusOr<std::shared_ptr<const LatencyPredictor>> LatencyModels::Get(
     if (!count.ok()) return count.status();
     nets = *count;
     const int64_t step = std::max<int64_t>(1, std::min<int64_t>(refit_every_, fitted.nets));
-    if (fitted.predictor && nets < fitted.nets + step && nets >= fitted.nets) return absl::OkStatus();
+    if (fitted.predictor && nets < fitted.nets + step && nets >= fitted.nets)
+      return absl::OkStatus();
     absl::StatusOr<std::vector<NetSample>> read = ReadNetSamples(db, device_class);
     if (!read.ok()) return read.status();
     samples = *std::move(read);

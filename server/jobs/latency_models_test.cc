@@ -74,8 +74,8 @@ class LatencyModelsTest : public ::testing::Test {
 
   // Stores `graph` as a candidate and applies a measurement report of it
   // whose kernels are `kernels` (the graph's own when nullopt).
-  absl::StatusOr<ApplyVerdict> Report(const Graph& graph,
-                                      std::optional<std::vector<v1::KernelLatency>> kernels = std::nullopt) {
+  absl::StatusOr<ApplyVerdict> Report(
+      const Graph& graph, std::optional<std::vector<v1::KernelLatency>> kernels = std::nullopt) {
     const std::string hash = *CanonicalHash(graph);
     const std::string candidate = absl::StrCat(kJob, "-", hash.substr(0, 16));
     v1::Graph wire;
@@ -121,14 +121,16 @@ class LatencyModelsTest : public ::testing::Test {
 
   int64_t Count(const std::string& sql) {
     int64_t n = -1;
-    EXPECT_TRUE(store_->Read([&](Db& db) -> absl::Status {
-                        absl::StatusOr<Stmt> st = db.Prepare(sql.c_str());
-                        if (!st.ok()) return st.status();
-                        absl::StatusOr<bool> row = st->Step();
-                        if (!row.ok()) return row.status();
-                        n = st->Int(0);
-                        return absl::OkStatus();
-                      }).ok());
+    EXPECT_TRUE(store_
+                    ->Read([&](Db& db) -> absl::Status {
+                      absl::StatusOr<Stmt> st = db.Prepare(sql.c_str());
+                      if (!st.ok()) return st.status();
+                      absl::StatusOr<bool> row = st->Step();
+                      if (!row.ok()) return row.status();
+                      n = st->Int(0);
+                      return absl::OkStatus();
+                    })
+                    .ok());
     return n;
   }
 
@@ -171,15 +173,20 @@ TEST_F(LatencyModelsTest, AnAcceptedMeasurementRecordsItsKernels) {
   Close();  // what was acknowledged is in the file
   Open();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM kernel_latencies"), static_cast<int64_t>(distinct.size()));
-  EXPECT_EQ(Count("SELECT SUM(instances) FROM kernel_latencies"), static_cast<int64_t>(keys.size()));
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM kernel_latencies k JOIN measurements m ON m.id = k.measurement_id "
-                  "WHERE k.device_class = 'rpi4' AND m.device_class = 'rpi4'"),
-            static_cast<int64_t>(distinct.size()));
+  EXPECT_EQ(Count("SELECT SUM(instances) FROM kernel_latencies"),
+            static_cast<int64_t>(keys.size()));
+  EXPECT_EQ(
+      Count(
+          "SELECT COUNT(*) FROM kernel_latencies k JOIN measurements m ON m.id = k.measurement_id "
+          "WHERE k.device_class = 'rpi4' AND m.device_class = 'rpi4'"),
+      static_cast<int64_t>(distinct.size()));
   absl::StatusOr<std::vector<NetSample>> nets;
-  ASSERT_TRUE(store_->Read([&](Db& db) {
-                        nets = ReadNetSamples(db, kClass);
-                        return nets.status();
-                      }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](Db& db) {
+                    nets = ReadNetSamples(db, kClass);
+                    return nets.status();
+                  })
+                  .ok());
   ASSERT_EQ(nets->size(), 1u);
   EXPECT_EQ((*nets)[0].kernels.size(), keys.size());
   double sum = 0;

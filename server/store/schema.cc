@@ -31,7 +31,6 @@ CREATE TABLE candidates (
   created_ms INTEGER NOT NULL,
   UNIQUE (job_id, graph_hash)
 );
-CREATE INDEX candidates_by_job_seq ON candidates (job_id, seq);
 
 -- One row per finished candidate: what the strategy was told.
 CREATE TABLE trials (
@@ -155,6 +154,10 @@ CREATE TABLE kernel_latencies (
   PRIMARY KEY (measurement_id, key)
 );
 CREATE INDEX kernel_latencies_by_class ON kernel_latencies (device_class, measurement_id);
+)sql",
+      // 3: a new candidate's sequence number without scanning the job's candidates.
+      R"sql(
+CREATE INDEX IF NOT EXISTS candidates_by_job_seq ON candidates (job_id, seq);
 )sql",
   };
   return *migrations;

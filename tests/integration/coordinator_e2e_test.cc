@@ -153,7 +153,7 @@ TEST(CoordinatorEndToEnd, EveryRpcWithoutAValidTokenIsUnauthenticated) {
   auto search = server.Search();
   auto workers = server.Workers();
   auto admin = server.Admin();
-  for (const std::string token : {std::string(), std::string("cli_not-a-real-token")}) {
+  for (const std::string& token : {std::string(), std::string("cli_not-a-real-token")}) {
     std::vector<grpc::Status> got;
     auto c = [&] { return EdgenasdProcess::Context(token, 10); };
     { v1::SubmitJobResponse r; got.push_back(search->SubmitJob(c().get(), {}, &r)); }

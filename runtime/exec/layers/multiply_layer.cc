@@ -39,10 +39,20 @@ class MultiplyLayer : public Layer {
       dnnl::memory prod = b.Alloc(pd.dst_desc());
       b.Backward(dnnl::binary(pd), {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, a_}, {DNNL_ARG_DST, prod}});
       if (broadcast) {
-        dnnl::reduction::desc rdesc(algorithm::reduction_sum, prod.get_desc(), bmd, 0.0f, 0.0f);
-        dnnl::reduction::primitive_desc rpd(rdesc, CpuEngine());
-        dnnl::memory db = b.Alloc(rpd.dst_desc());
-        b.Backward(dnnl::reduction(rpd), {{DNNL_ARG_SRC, prod}, {DNNL_ARG_DST, db}});
+        // The sum over H and W as an average pool over the whole image, scaled
+        // back by H * W: oneDNN's reduction on blocked layouts is a slow
+        // reference loop, its pooling is jitted.
+        const dnnl::memory::dims d = a_.get_desc().dims();
+        dnnl::post_ops scale;
+        scale.append_eltwise(1.0f, algorithm::eltwise_linear, static_cast<float>(d[2] * d[3]), 0.0f);
+        dnnl::primitive_attr attr;
+        attr.set_post_ops(scale);
+        dnnl::pooling_forward::desc pdesc(dnnl::prop_kind::forward_inference,
+                                          algorithm::pooling_avg_exclude_padding, prod.get_desc(),
+                                          AnyDesc(bmd.dims()), {1, 1}, {d[2], d[3]}, {0, 0}, {0, 0});
+        dnnl::pooling_forward::primitive_desc ppd(pdesc, attr, CpuEngine());
+        dnnl::memory db = b.Alloc(ppd.dst_desc());
+        b.Backward(dnnl::pooling_forward(ppd), {{DNNL_ARG_SRC, prod}, {DNNL_ARG_DST, db}});
         b.AddInputGrad(1, db);
       } else {
         b.AddInputGrad(1, prod);

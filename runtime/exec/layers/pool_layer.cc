@@ -41,6 +41,7 @@ class PoolLayer : public Layer {
 
   absl::Status BuildBackward(NetBuilder& b) override {
     if (!b.InputNeedsGrad(0)) return absl::OkStatus();
+    if (b.node().op == OpKind::kGlobalAvgPool) return GlobalBackward(b);
     dnnl::pooling_backward::desc desc(alg_, AnyDesc(b.InDims(0)), b.Out().md, strides_, kernel_,
                                       pad_, pad_);
     dnnl::pooling_backward::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
@@ -54,6 +55,26 @@ class PoolLayer : public Layer {
   }
 
  private:
+  // dx = dy / (H * W), spread over every position: a broadcast add onto zeros
+  // with a scale. oneDNN's pooling backward with a whole-image window runs a
+  // slow reference loop (hundreds of times slower at 28x28).
+  absl::Status GlobalBackward(NetBuilder& b) {
+    const MemDesc& in = b.In(0).md;
+    const dnnl::memory::dims d = b.InDims(0);
+    zeros_ = b.Alloc(in);
+    dnnl::primitive_attr attr;
+    attr.set_scales(DNNL_ARG_SRC_1, 0, {1.0f / static_cast<float>(d[2] * d[3])});
+    dnnl::binary::desc desc(algorithm::binary_add, in, b.Out().md, in);
+    dnnl::binary::primitive_desc pd(desc, attr, CpuEngine());
+    dnnl::memory diff_src = b.Alloc(pd.dst_desc());
+    b.Backward(dnnl::binary(pd), {{DNNL_ARG_SRC_0, zeros_},
+                                  {DNNL_ARG_SRC_1, b.BackwardAs(b.OutDiff(), b.Out().md)},
+                                  {DNNL_ARG_DST, diff_src}});
+    b.AddInputGrad(0, diff_src);
+    return absl::OkStatus();
+  }
+
+  dnnl::memory zeros_;
   algorithm alg_ = algorithm::pooling_max;
   dnnl::memory::dims kernel_, strides_, pad_;
   dnnl::pooling_forward::primitive_desc fwd_pd_;
