@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "search/api/search_strategy.h"
+#include "search/fixed/fixed_strategy.h"
 #include "search/random/random_strategy.h"
 
 namespace edgenas {
@@ -20,6 +21,7 @@ struct StrategyEntry {
 
 constexpr StrategyEntry kStrategies[] = {
     {"random", &RandomStrategy::ValidateParams, &RandomStrategy::Make},
+    {"fixed", &FixedStrategy::ValidateParams, &FixedStrategy::Make},
 };
 
 absl::StatusOr<const StrategyEntry*> Find(const std::string& name) {
