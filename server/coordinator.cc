@@ -63,7 +63,9 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
   tq.max_failures = options.max_failures;
   tq.local_workers = LocalWorkers::Ids(local);
   c->tasks_ = std::make_unique<TaskQueue>(c->store_.get(), tq, c->clock_);
-  c->jobs_ = std::make_unique<JobManager>(c->store_.get(), c->tasks_.get(), JobManagerOptions(), c->clock_);
+  JobManagerOptions jm;
+  jm.redundancy = options.redundancy;
+  c->jobs_ = std::make_unique<JobManager>(c->store_.get(), c->tasks_.get(), jm, c->clock_);
   c->jobs_->Attach();
   if (absl::Status s = c->tasks_->Load(); !s.ok()) return s;
   c->local_ = std::make_unique<LocalWorkers>(c->tasks_.get(), local);
@@ -81,7 +83,10 @@ void Coordinator::Housekeeping() {
     if (stopping_) break;
     lock.unlock();
     tasks_->ExpireLeases();
-    if (++tick % 10 == 0) auth_->FlushSeen();
+    if (++tick % 10 == 0) {
+      auth_->FlushSeen();
+      jobs_->Housekeep();
+    }
     lock.lock();
   }
 }

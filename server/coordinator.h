@@ -31,6 +31,7 @@ struct CoordinatorOptions {
   int64_t lease_ms = 60000;
   int max_failures = 3;
   std::map<std::string, std::string> dataset_dirs;  // dataset name -> directory
+  std::map<std::string, RedundancyPolicy> redundancy;  // per device class
   std::function<int64_t()> clock;                   // ms since the epoch; default: system clock
 };
 

@@ -34,7 +34,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 int main(int argc, char** argv) {
   using edgenas::Flags;
   edgenas::CoordinatorOptions o;
-  std::string listen = "127.0.0.1:50051", tls_cert, tls_key, dataset_dirs;
+  std::string listen = "127.0.0.1:50051", tls_cert, tls_key, dataset_dirs, redundancy;
   bool insecure = false, latency_worker = false;
   int lease_seconds = 60, max_failures = 3;
   Flags f("edgenasd --data-dir DIR [flags]",
@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   f.Int("lease-seconds", &lease_seconds, "a task's lease without heartbeats");
   f.Int("max-failures", &max_failures, "failed attempts (errors, silent workers) before a task is quarantined");
   f.String("dataset-dirs", &dataset_dirs, "NAME=DIR[,NAME=DIR...]: where this machine keeps datasets");
+  f.String("redundancy", &redundancy,
+           "CLASS=REPLICAS:TOLERANCE[,...]: distinct workers that must agree on each latency, e.g. rpi4=2:0.15");
   if (absl::Status s = f.Parse(argc, argv, 1); !s.ok()) {
     std::fprintf(stderr, "edgenasd: %s\n\n%s", std::string(s.message()).c_str(), f.Help().c_str());
     return 2;
@@ -86,6 +88,12 @@ int main(int argc, char** argv) {
     }
     o.dataset_dirs[kv[0]] = kv[1];
   }
+  absl::StatusOr<std::map<std::string, edgenas::RedundancyPolicy>> policies = edgenas::ParseRedundancy(redundancy);
+  if (!policies.ok()) {
+    std::fprintf(stderr, "edgenasd: %s\n", std::string(policies.status().message()).c_str());
+    return 2;
+  }
+  o.redundancy = *policies;
   o.local_latency_worker = latency_worker;
   o.lease_ms = int64_t{lease_seconds} * 1000;
 

@@ -262,6 +262,7 @@ void JobManager::RunJob(const std::string& job_id, Runner* runner) {
   auto finish = [&](v1::JobState state, const std::string& error) {
     store_->Write([&](Db& db) { return SetJobState(db, job_id, state, error, clock_()); })
         .IgnoreError();
+    tasks_->CancelJob(job_id);  // leftovers (a re-measurement nobody needs now) go
     Publish(job_id, error.empty() ? "finished" : error, nullptr);
     runner->finished = true;
   };

@@ -23,6 +23,7 @@
 #include "edgenas/v1/results.pb.h"
 #include "search/api/search_context.h"
 #include "server/jobs/latency_models.h"
+#include "server/jobs/redundancy.h"
 #include "server/store/store.h"
 #include "server/tasks/task_queue.h"
 
@@ -32,6 +33,7 @@ struct JobManagerOptions {
   double max_latency_cv = 0.10;  // a noisier measurement is taken again ...
   int max_measurements = 3;      // ... up to this many times per graph and class
   int latency_refit_every = 16;  // measurements with kernels between refits of a class's predictor
+  std::map<std::string, RedundancyPolicy> redundancy;  // per device class; default: one worker
 };
 
 class JobManager {
@@ -67,6 +69,10 @@ class JobManager {
                                                             int offset);
   absl::StatusOr<std::string> ModelFile(const std::string& candidate_id);
 
+  const RedundancyPolicy& Policy(const std::string& device_class) const;
+  // Periodic work: measurement tasks for trials being checked again.
+  void Housekeep();
+
   // The task queue's apply hook: records a task's result in the domain tables.
   absl::StatusOr<ApplyVerdict> Apply(Db& db, const TaskRow& row, const v1::ReportResultRequest& report);
 
@@ -89,6 +95,15 @@ class JobManager {
   // Builds the trial of a candidate whose tasks are all finished, in `db`.
   // Returns nullopt while something is still outstanding.
   absl::StatusOr<std::optional<TrialResult>> Assemble(Db& db, const std::string& candidate_id);
+  // Redundancy for one graph on a class with replicas > 1: the verdict, and
+  // agreements, disagreements and flags written in `db`.
+  absl::StatusOr<ApplyVerdict> Reconcile(Db& db, const TaskRow& row, const RedundancyPolicy& policy);
+  // The latency of a graph on a class from workers in good standing, or
+  // nullopt; `p90` and `cv` from the measurement nearest to it.
+  absl::StatusOr<std::optional<v1::LatencyMeasurement>> SettledLatency(Db& db, const std::string& hash,
+                                                                      const std::string& device_class);
+  // Recomputes the job's front, its size and hypervolume from its trials.
+  absl::Status RecomputeFront(Db& db, const std::string& job_id);
   // Assembles every candidate queued by OnTaskOutcome, in one transaction.
   void AssembleQueued();
   void Resolve(const std::string& candidate_id, const TrialResult& result);

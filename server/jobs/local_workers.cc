@@ -96,7 +96,12 @@ void LocalWorkers::LatencyLoop(std::string id) {
     --measurements_waiting_;
     absl::StatusOr<std::optional<v1::Task>> task =
         queue_->Acquire(id, v1::WORKER_ROLE_LATENCY, options_.device_class);
-    if (!task.ok() || !*task) continue;
+    if (!task.ok() || !*task) {
+      // Ready tasks may all want another worker's opinion (redundancy).
+      compute.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
     const v1::Task& t = **task;
     absl::StatusOr<v1::LatencyMeasurement> m = RunMeasureTask(t);
     compute.unlock();

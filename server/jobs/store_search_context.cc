@@ -155,6 +155,7 @@ std::vector<std::shared_future<TrialResult>> StoreSearchContext::Evaluate(
         *t.payload.mutable_graph() = it.wire;
         t.payload.set_graph_hash(it.hash);
         *t.payload.mutable_measure() = MeasureTaskFromSpec(spec_);
+        t.payload.mutable_measure()->set_replicas(manager_->Policy(settings_.device_class).replicas);
         mine.push_back(std::move(t));
       }
       if (absl::Status r = TaskQueue::Insert(db, mine, now); !r.ok()) return r;

@@ -101,7 +101,13 @@ absl::StatusOr<ApplyVerdict> JobManager::Apply(Db& db, const TaskRow& row,
           !s.ok())
         return s;
     }
-    if (m.cv() > options_.max_latency_cv) {
+    const RedundancyPolicy& policy = Policy(row.device_class);
+    if (policy.replicas > 1) {
+      // Several workers' word: the consensus decides (each worker's least
+      // noisy measurement is its opinion), with its own bound on asking again.
+      absl::StatusOr<ApplyVerdict> v = Reconcile(db, row, policy);
+      if (!v.ok() || *v == ApplyVerdict::kRetry) return v;
+    } else if (m.cv() > options_.max_latency_cv) {
       absl::StatusOr<int64_t> taken = CountRows(
           db, "SELECT COUNT(*) FROM measurements WHERE graph_hash = ? AND device_class = ?",
           row.graph_hash, row.device_class);
@@ -174,7 +180,16 @@ void JobManager::AssembleQueued() {
 absl::StatusOr<std::optional<TrialResult>> JobManager::Assemble(Db& db, const std::string& candidate_id) {
   absl::StatusOr<std::optional<v1::TrialResult>> existing = ReadTrial(db, candidate_id);
   if (!existing.ok()) return existing.status();
-  if (*existing) return std::optional<TrialResult>(TrialFromProto(**existing, true));
+  bool rechecking = false;
+  if (*existing) {
+    absl::StatusOr<Stmt> st = db.Prepare("SELECT recheck FROM trials WHERE candidate_id = ?");
+    if (!st.ok()) return st.status();
+    st->Bind(1, candidate_id);
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (st->Int(0) == 0) return std::optional<TrialResult>(TrialFromProto(**existing, true));
+    rechecking = true;  // a flagged worker measured it: take the latency again
+  }
 
   absl::StatusOr<v1::Candidate> cand = ReadCandidate(db, candidate_id);
   if (!cand.ok()) return cand.status();
@@ -203,19 +218,13 @@ absl::StatusOr<std::optional<TrialResult>> JobManager::Assemble(Db& db, const st
     }
   }
   {
-    // The best-behaved measurement: the one with the lowest spread.
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT median_ms, p90_ms, cv FROM measurements WHERE graph_hash = ? AND device_class = ? "
-        "ORDER BY cv, id LIMIT 1");
-    if (!st.ok()) return st.status();
-    st->Bind(1, hash).Bind(2, settings->device_class);
-    absl::StatusOr<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (*row) {
+    absl::StatusOr<std::optional<v1::LatencyMeasurement>> lat = SettledLatency(db, hash, settings->device_class);
+    if (!lat.ok()) return lat.status();
+    if (*lat) {
       have_latency = true;
-      trial.mutable_latency()->set_median_ms(st->Double(0));
-      trial.mutable_latency()->set_p90_ms(st->Double(1));
-      trial.mutable_latency()->set_cv(st->Double(2));
+      trial.mutable_latency()->set_median_ms((*lat)->median_ms());
+      trial.mutable_latency()->set_p90_ms((*lat)->p90_ms());
+      trial.mutable_latency()->set_cv((*lat)->cv());
     }
   }
   std::string quarantined;
@@ -243,6 +252,19 @@ absl::StatusOr<std::optional<TrialResult>> JobManager::Assemble(Db& db, const st
   trial.set_error(ok ? "" : quarantined);
   const double acc = trial.train().val_accuracy(), lat = trial.latency().median_ms();
   trial.set_reward(ok ? Reward(*settings, acc, lat) : 0);
+
+  if (rechecking) {
+    if (!ok) return std::optional<TrialResult>();  // still waiting for good opinions
+    absl::StatusOr<Stmt> up = db.Prepare(
+        "UPDATE trials SET latency_ms = ?, latency_p90_ms = ?, latency_cv = ?, reward = ?, recheck = 0 "
+        "WHERE candidate_id = ?");
+    if (!up.ok()) return up.status();
+    up->Bind(1, lat).Bind(2, trial.latency().p90_ms()).Bind(3, trial.latency().cv())
+        .Bind(4, trial.reward()).Bind(5, candidate_id);
+    if (absl::Status r = up->Run(); !r.ok()) return r;
+    if (absl::Status r = RecomputeFront(db, cand->job_id()); !r.ok()) return r;
+    return std::optional<TrialResult>(TrialFromProto(trial, false));
+  }
 
   // The front: a new point joins unless an existing one is at least as good
   // on both axes; the points it beats leave.

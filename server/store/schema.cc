@@ -159,6 +159,13 @@ CREATE INDEX kernel_latencies_by_class ON kernel_latencies (device_class, measur
       R"sql(
 CREATE INDEX IF NOT EXISTS candidates_by_job_seq ON candidates (job_id, seq);
 )sql",
+      // 4: redundancy: how often a worker agreed with its class, and trials
+      // whose latency is being checked again after a worker was flagged.
+      R"sql(
+ALTER TABLE workers ADD COLUMN agreements INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN disagreements INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return *migrations;
 }

@@ -61,6 +61,21 @@ absl::Status TaskQueue::Load() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  // Whose measurements of each live task are already recorded.
+  s = store_->Read([&](Db& db) {
+    absl::StatusOr<Stmt> st = db.Prepare("SELECT task_id, worker_id FROM measurements");
+    if (!st.ok()) return st.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (;;) {
+      absl::StatusOr<bool> row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      auto it = tasks_.find(st->Text(0));
+      if (it != tasks_.end()) it->second.measured_by.insert(st->Text(1));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   Requeue(requeue, [](const Entry&) { return true; }, "the coordinator restarted",
           /*counts_as_failure=*/false);
   return absl::OkStatus();
@@ -152,12 +167,20 @@ void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = ready_.find(KeyFor(kind, device_class));
-    while (it != ready_.end() && !it->second.empty()) {
-      std::string candidate = it->second.front();
-      it->second.pop_front();
+    for (size_t pos = 0; it != ready_.end() && pos < it->second.size();) {
+      std::string candidate = it->second[pos];
       auto t = tasks_.find(candidate);
-      if (t == tasks_.end() || t->second.state != TaskState::kQueued) continue;  // stale entry
+      if (t == tasks_.end() || t->second.state != TaskState::kQueued) {  // stale entry
+        it->second.erase(it->second.begin() + pos);
+        continue;
+      }
       Entry& e = t->second;
+      if (e.payload.measure().replicas() > 1 && e.measured_by.count(worker_id) &&
+          clock_() - e.requeued_ms < kOtherWorkerMs) {
+        ++pos;  // this worker's opinion is in: leave the task for another
+        continue;
+      }
+      it->second.erase(it->second.begin() + pos);
       e.state = TaskState::kLeased;
       e.owner = worker_id;
       ++e.attempt;
@@ -299,6 +322,8 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
         Entry& e = it->second;
         e.failures = *failures;
         if (*next == TaskState::kQueued) {
+          if (report.has_latency()) e.measured_by.insert(report.worker_id());
+          e.requeued_ms = clock_();
           e.state = TaskState::kQueued;
           e.owner.clear();
           ready_[KeyFor(e.kind, e.device_class)].push_back(row.id);

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@
 #include "server/store/store.h"
 
 namespace edgenas {
+
+// How long a task wanting another worker's opinion waits for one before the
+// workers that already measured it may take it again.
+inline constexpr int64_t kOtherWorkerMs = 20000;
 
 enum class TaskState { kQueued = 0, kLeased = 1, kDone = 2, kQuarantined = 3, kCancelled = 4 };
 
@@ -136,6 +141,11 @@ class TaskQueue {
     int64_t expires_ms = 0;
     bool reporting = false;  // a report for this attempt is being committed
     v1::Task payload;
+    // Workers whose measurement of this task is recorded: with replicas > 1
+    // the next attempt goes to someone else for a while (kOtherWorkerMs),
+    // then to anyone, so a class with too few workers does not stall.
+    std::set<std::string> measured_by;
+    int64_t requeued_ms = 0;
   };
   using ReadyKey = std::pair<int, std::string>;  // (kind, device class or "")
 

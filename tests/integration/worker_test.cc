@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -234,6 +235,98 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
             0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM trials"), 16);
   sqlite3_close(db);
+}
+
+TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
+  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string dir = testing::MakeTempDir();
+  constexpr char kClass[] = "lab";
+  EdgenasdProcess server(dir, {"--local-trainers", "1", "--redundancy", "lab=2:0.5"});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  std::vector<std::unique_ptr<WorkerProcess>> honest;
+  for (int i = 0; i < 2; ++i)
+    honest.push_back(std::make_unique<WorkerProcess>(
+        server.address(), dir + "/h" + std::to_string(i), CreateEnrollToken(server, admin, kClass, 600), kClass,
+        dir + "/h" + std::to_string(i) + ".log"));
+  // The liar: a worker of the class that reports every latency as 5 ms.
+  v1::EnrollResponse liar;
+  ASSERT_TRUE(Enroll(server, CreateEnrollToken(server, admin, kClass, 600), kClass, &liar).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> lies{0};
+  std::thread liar_loop([&] {
+    auto workers = server.Workers();
+    while (!stop) {
+      v1::AcquireTaskRequest aq;
+      aq.set_worker_id(liar.worker_id());
+      aq.set_wait_ms(200);
+      v1::AcquireTaskResponse ar;
+      if (!workers->AcquireTask(EdgenasdProcess::Context(liar.credential()).get(), aq, &ar).ok() ||
+          !ar.has_task())
+        continue;
+      v1::ReportResultRequest rep;
+      rep.set_worker_id(liar.worker_id());
+      rep.set_task_id(ar.task().task_id());
+      rep.set_attempt(ar.task().attempt());
+      for (int r = 0; r < 5; ++r) rep.mutable_latency()->add_repeat_ms(5.0);
+      rep.mutable_latency()->set_median_ms(5.0);
+      rep.mutable_latency()->set_p90_ms(5.0);
+      rep.mutable_latency()->set_cv(0.001);
+      v1::ReportResultResponse rr;
+      if (workers->ReportResult(EdgenasdProcess::Context(liar.credential()).get(), rep, &rr).ok() && rr.accepted())
+        ++lies;
+    }
+  });
+  const std::string spec_json = std::string(R"({
+    "name": "redundancy", "seed": 5,
+    "dataset": {"name": "fashion-mnist", "validation_fraction": 0.01, "max_train_images": 200},
+    "strategy": {"name": "random", "params": {"batch": 4, "space": {"max_mflops": 3}}},
+    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") + kClass + R"("},
+    "budget": {"max_trials": 8, "max_minutes": 20},
+    "training": {"epochs": 1, "batch_size": 32, "threads": 1},
+    "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 10, "min_repeat_ms": 5}
+  })";
+  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(spec_json);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  v1::SubmitJobRequest submit;
+  *submit.mutable_spec() = *spec;
+  v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(server.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted).ok());
+  v1::GetJobRequest gj;
+  gj.set_job_id(submitted.job_id());
+  v1::Job job;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(server.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job).ok());
+    if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stop = true;
+  liar_loop.join();
+  EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
+  EXPECT_GT(lies.load(), 0);
+
+  // The liar's 5 ms never became a trial's latency: every one was outvoted.
+  v1::ListCandidatesRequest lr;
+  lr.set_job_id(submitted.job_id());
+  v1::ListCandidatesResponse cands;
+  ASSERT_TRUE(server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
+  ASSERT_EQ(cands.candidates_size(), 8);
+  for (const v1::Candidate& c : cands.candidates()) {
+    ASSERT_EQ(c.result().status(), v1::TRIAL_OK) << c.result().error();
+    EXPECT_LT(c.result().latency().median_ms(), 2.0) << c.id();
+  }
+  // It is flagged, the honest ones are not.
+  v1::ListWorkersResponse workers;
+  ASSERT_TRUE(server.Admin()->ListWorkers(EdgenasdProcess::Context(admin).get(), {}, &workers).ok());
+  int flagged = 0;
+  for (const v1::WorkerInfo& w : workers.workers()) {
+    const bool is_liar = w.worker_id() == liar.worker_id();
+    EXPECT_EQ(w.health().rfind("flagged", 0) == 0, is_liar) << w.worker_id() << ": " << w.health();
+    flagged += w.health().rfind("flagged", 0) == 0;
+  }
+  EXPECT_EQ(flagged, 1);
 }
 
 }  // namespace
