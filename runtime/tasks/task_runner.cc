@@ -99,6 +99,7 @@ absl::StatusOr<v1::LatencyMeasurement> RunMeasureTask(const v1::Task& task) {
   lo.number = spec.number();
   lo.repeat = spec.repeat() > 0 ? spec.repeat() : 20;
   lo.min_repeat_ms = spec.min_repeat_ms();
+  lo.cooldown_ms = spec.cooldown_ms();
   absl::StatusOr<LatencyStats> stats = MeasureLatency(**net, lo);
   if (!stats.ok()) return stats.status();
   v1::LatencyMeasurement m;

@@ -104,6 +104,8 @@ const std::vector<NumberField>& NumberFields() {
                            "repeats reported (median, p90, spread)"),
       EDGENAS_NUMBER_FIELD(latency, min_repeat_ms, kReal, 20, Closed(0, 60000),
                            "least duration of one repeat"),
+      EDGENAS_NUMBER_FIELD(latency, cooldown_ms, kReal, 0, Closed(0, 60000),
+                           "pause between repeats, so a device that heats up cools down"),
   };
   return *fields;
 }

@@ -25,7 +25,7 @@ constexpr char kQuickstart[] = R"({
   "training": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "momentum": 0.9,
                "weight_decay": 5e-4, "threads": 2},
   "latency": {"batch": 1, "threads": 1, "warmup": 10, "number": 0, "repeat": 20,
-              "min_repeat_ms": 20},
+              "min_repeat_ms": 20, "cooldown_ms": 0},
   "seed": 1
 })";
 
@@ -462,6 +462,7 @@ TEST(JobSpecTest, ValidateEnforcesEveryNumericBound) {
       {"latency", "number", {"0", "1000000"}, {"-1", "1000001"}},
       {"latency", "repeat", {"1", "1000"}, {"0", "1001"}},
       {"latency", "min_repeat_ms", {"0", "60000"}, {"-1", "60001"}},
+      {"latency", "cooldown_ms", {"0", "60000"}, {"-0.5", "60001"}},
       {"objective", "w", {"-2", "-0.01"}, {"-2.5", "0.1"}},
   };
   for (const Case& c : cases) {
