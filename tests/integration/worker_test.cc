@@ -1,7 +1,8 @@
 // Remote workers against a real edgenasd: enrollment with good, reused,
 // expired and wrong tokens; a revoked worker refused; and a latency worker
 // killed with SIGKILL in the middle of measurements 20 times while others
-// run: every task ends exactly once, with one accepted result.
+// run: every task ends exactly once, with one accepted result; redundancy
+// outvoting a lying worker; and a remote trainer doing a job's training.
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -28,7 +29,8 @@ using testing::EdgenasdProcess;
 class WorkerProcess {
  public:
   WorkerProcess(const std::string& address, const std::string& state_dir, const std::string& token,
-                const std::string& device_class, const std::string& log)
+                const std::string& device_class, const std::string& log,
+                const std::vector<std::string>& extra = {})
       : log_(log) {
     pid_ = fork();
     if (pid_ == 0) {
@@ -40,6 +42,7 @@ class WorkerProcess {
       if (!token.empty()) {
         args.insert(args.end(), {"--enroll-token", token, "--device-class", device_class});
       }
+      args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -327,6 +330,68 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
     flagged += w.health().rfind("flagged", 0) == 0;
   }
   EXPECT_EQ(flagged, 1);
+}
+
+// A remote trainer: the coordinator has no trainer of its own, so every TRAIN
+// task of the job is done by `edgenas-worker --role trainer`, which opens only
+// the directory it was told holds the dataset named by the task.
+TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
+  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string dir = testing::MakeTempDir();
+  EdgenasdProcess server(dir, {"--local-latency-worker"});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  WorkerProcess trainer(server.address(), dir + "/t", CreateEnrollToken(server, admin, "trainer-box", 600),
+                        "trainer-box", dir + "/t.log",
+                        {"--role", "trainer", "--dataset-dirs", "fashion-mnist=/usr/share/datasets/fashion-mnist"});
+  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(R"({
+    "name": "remote-trainer", "seed": 3,
+    "dataset": {"name": "fashion-mnist", "validation_fraction": 0.05, "max_train_images": 3000},
+    "strategy": {"name": "random", "params": {"batch": 3, "space": {"max_mflops": 3}}},
+    "objective": {"kind": "mnas", "target_latency_ms": 0.05},
+    "budget": {"max_trials": 3, "max_minutes": 10},
+    "training": {"epochs": 1, "batch_size": 32, "threads": 1},
+    "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 5, "min_repeat_ms": 2}
+  })");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  v1::SubmitJobRequest submit;
+  *submit.mutable_spec() = *spec;
+  v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(server.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted).ok());
+  v1::GetJobRequest gj;
+  gj.set_job_id(submitted.job_id());
+  v1::Job job;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE(server.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job).ok());
+    if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
+
+  v1::ListCandidatesRequest lr;
+  lr.set_job_id(submitted.job_id());
+  v1::ListCandidatesResponse cands;
+  ASSERT_TRUE(server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
+  ASSERT_EQ(cands.candidates_size(), 3);
+  double best = 0;
+  for (const v1::Candidate& c : cands.candidates()) {
+    ASSERT_EQ(c.result().status(), v1::TRIAL_OK) << c.result().error();
+    EXPECT_GT(c.result().train().train_seconds(), 0) << c.id();
+    best = std::max(best, c.result().train().val_accuracy());
+  }
+  EXPECT_GT(best, 0.3);  // trained: well above chance (0.10)
+  v1::ListWorkersResponse workers;
+  ASSERT_TRUE(server.Admin()->ListWorkers(EdgenasdProcess::Context(admin).get(), {}, &workers).ok());
+  int trainers = 0;
+  for (const v1::WorkerInfo& w : workers.workers()) {
+    if (w.role() != v1::WORKER_ROLE_TRAINER) continue;
+    ++trainers;
+    EXPECT_EQ(w.tasks_done(), 3) << w.worker_id();
+  }
+  EXPECT_EQ(trainers, 1);
+  EXPECT_EQ(trainer.Count("training job-"), 3);
 }
 
 }  // namespace
