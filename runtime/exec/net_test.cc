@@ -46,6 +46,13 @@ std::vector<OpCase> OpCases() {
   add("conv_depthwise", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Conv("dw", Stem(b, 16), 16, 3, 2, 1, 16), 5);
   });
+  // Kernels past 3x3: the weight gradient is ours, not oneDNN's (dw_conv_grad.h).
+  add("conv_depthwise_5x5", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Conv("dw", Stem(b, 20), 20, 5, 1, 2, 20), 5);
+  });
+  add("conv_depthwise_5x5_strided_dilated_nobias", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Conv("dw", Stem(b, 16), 16, 5, 2, 3, 16, false, 2), 5);
+  });
   add("dense_flat", [](GraphBuilder& b, Graph&) {
     std::string x = b.Op("flat", OpKind::kFlatten, {"input"});
     b.Dense("fc2", b.Act("r", b.Dense("fc1", x, 7), OpKind::kRelu), 5);

@@ -2,6 +2,7 @@
 // oneDNN's convolution primitives; batch norm and activations fused in
 // inference.
 #include "runtime/exec/layers/activation.h"
+#include "runtime/exec/layers/dw_conv_grad.h"
 #include "runtime/exec/layers/fold.h"
 #include "runtime/exec/layers/layers.h"
 
@@ -74,6 +75,12 @@ class ConvLayer : public Layer {
                                                    AnyDesc(wdims_), AnyDesc(out), strides_,
                                                    dilates_, pad_, pad_);
     dnnl::convolution_backward_weights::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
+    const bool depthwise = wdims_.size() == 5 && wdims_[1] == 1 && wdims_[2] == 1;
+    if (depthwise && std::string(pd.impl_info_str()).rfind("jit", 0) != 0) {
+      // oneDNN would take im2col + gemm here (e.g. any 5x5): 60x slower.
+      BuildDepthwiseWeightGrad(b);
+      return absl::OkStatus();
+    }
     Args args{{DNNL_ARG_SRC, b.BackwardAs(src_, pd.src_desc())},
               {DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
               {DNNL_ARG_DIFF_WEIGHTS, b.GradMemory("weight", pd.diff_weights_desc())}};
@@ -83,6 +90,32 @@ class ConvLayer : public Layer {
   }
 
  private:
+  void BuildDepthwiseWeightGrad(NetBuilder& b) {
+    const ConvAttrs& a = b.node().conv;
+    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
+    DepthwiseGeometry g;
+    g.batch = in[0], g.channels = in[1];
+    g.in_h = in[2], g.in_w = in[3], g.out_h = out[2], g.out_w = out[3];
+    g.kernel_h = a.kernel_h, g.kernel_w = a.kernel_w;
+    g.stride_h = a.stride_h, g.stride_w = a.stride_w;
+    g.dilation_h = a.dilation_h, g.dilation_w = a.dilation_w;
+    g.pad_h = a.pad_h, g.pad_w = a.pad_w;
+    const auto blocked = [](const dnnl::memory::dims& d) {
+      return MemDesc(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
+    };
+    dnnl::memory x = b.BackwardAs(src_, blocked(in));
+    dnnl::memory dy = b.BackwardAs(b.OutDiff(), blocked(out));
+    dnnl::memory dw = b.GradMemory("weight", PlainDesc(wdims_));
+    dnnl::memory db;
+    if (has_bias_) db = b.GradMemory("bias", PlainDesc({a.out_channels}));
+    b.BackwardFn([=] {
+      DepthwiseConvBackwardWeights(g, static_cast<const float*>(x.get_data_handle()),
+                                   static_cast<const float*>(dy.get_data_handle()),
+                                   static_cast<float*>(dw.get_data_handle()),
+                                   db ? static_cast<float*>(db.get_data_handle()) : nullptr);
+    });
+  }
+
   dnnl::memory::dims wdims_, strides_, dilates_, pad_;
   bool has_bias_ = false;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
