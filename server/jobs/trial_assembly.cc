@@ -311,7 +311,9 @@ absl::StatusOr<std::optional<TrialResult>> JobManager::Assemble(Db& db, const st
   upd->Bind(1, best).Bind(2, static_cast<int64_t>(after->size())).Bind(3, hv)
       .Bind(4, cand->job_id());
   if (absl::Status s = upd->Run(); !s.ok()) return s;
-  return std::optional<TrialResult>(TrialFromProto(trial, false));
+  TrialResult done = TrialFromProto(trial, false);
+  done.sequence = job->trials_done() + 1;  // read in this transaction: one writer
+  return std::optional<TrialResult>(std::move(done));
 }
 
 void JobManager::Resolve(const std::string& candidate_id, const TrialResult& result) {
@@ -379,6 +381,7 @@ void JobManager::Publish(const std::string& job_id, const std::string& message,
     t->set_params(last->params);
     t->set_flops(last->flops);
     t->set_reward(last->reward);
+    e->set_trial_number(last->sequence);
   }
   std::vector<Listener> targets;
   {

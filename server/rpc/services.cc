@@ -4,6 +4,7 @@
 #include <deque>
 #include <list>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "edgenas/v1/services.grpc.pb.h"
@@ -61,6 +62,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
   WatchReactor(JobManager* jobs, const std::string& job_id) : jobs_(jobs), state_(std::make_shared<State>()) {
     state_->reactor = this;
     std::shared_ptr<State> state = state_;
+    // Subscribed before the snapshot is read, so no trial falls between the
+    // two; events that arrive meanwhile wait, and those the snapshot already
+    // counts are dropped (each trial reaches the watcher once).
     subscription_ = jobs_->Subscribe(job_id, [state](const v1::ProgressEvent& e) { state->Push(e); });
     absl::StatusOr<v1::ProgressEvent> first = jobs_->Snapshot(job_id);
     if (!first.ok()) {
@@ -68,7 +72,7 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
       return;
     }
     first->set_message("watching");
-    state_->Push(*first);
+    state_->Start(*first);
   }
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -93,17 +97,39 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
     WatchReactor* reactor = nullptr;
     std::deque<v1::ProgressEvent> queue;
     bool writing = false, finished = false;
+    bool started = false;   // the snapshot went first
+    int baseline = 0;       // trials the snapshot counted
+    std::vector<v1::ProgressEvent> early;  // arrived before the snapshot
     v1::ProgressEvent current;
 
     static bool Final(const v1::ProgressEvent& e) {
       return e.state() == v1::JOB_SUCCEEDED || e.state() == v1::JOB_FAILED ||
              e.state() == v1::JOB_CANCELLED;
     }
+    void Start(const v1::ProgressEvent& snapshot) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (finished || reactor == nullptr) return;
+      started = true;
+      baseline = snapshot.trials_done();
+      queue.push_back(snapshot);
+      for (v1::ProgressEvent& e : early)
+        if (!Counted(e)) queue.push_back(std::move(e));
+      early.clear();
+      if (!writing) StartNextLocked();
+    }
     void Push(const v1::ProgressEvent& e) {
       std::lock_guard<std::mutex> lock(mu);
       if (finished || reactor == nullptr) return;
+      if (!started) {
+        early.push_back(e);
+        return;
+      }
+      if (Counted(e)) return;
       queue.push_back(e);
       if (!writing) StartNextLocked();
+    }
+    bool Counted(const v1::ProgressEvent& e) const {
+      return e.trial_number() > 0 && e.trial_number() <= baseline;
     }
     void WriteDone() {
       std::lock_guard<std::mutex> lock(mu);

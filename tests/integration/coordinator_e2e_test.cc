@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -56,16 +57,26 @@ TEST(CoordinatorEndToEnd, RandomSearchRunsToTheEndAndItsFrontMatchesTheTrials) {
   watch.set_job_id(submitted.job_id());
   auto ctx = EdgenasdProcess::Context(token, 900);
   auto reader = search->WatchJob(ctx.get(), watch);
-  v1::ProgressEvent e, last;
-  int trial_events = 0;
+  v1::ProgressEvent e, first, last;
+  std::set<int> numbers;  // of the trials announced one by one
+  int events = 0, trial_events = 0;
   while (reader->Read(&e)) {
+    if (events++ == 0) first = e;
     last = e;
-    if (e.has_last_trial()) ++trial_events;
+    if (e.has_last_trial()) {
+      ++trial_events;
+      numbers.insert(e.trial_number());
+    }
   }
   ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(first.message(), "watching");  // the job's state first
   EXPECT_EQ(last.state(), v1::JOB_SUCCEEDED) << last.message();
   EXPECT_EQ(last.trials_done(), 4);
-  EXPECT_EQ(trial_events, 4);  // one event per finished trial
+  // Then one event per trial finished after that state, each once.
+  EXPECT_EQ(first.trials_done() + trial_events, 4);
+  std::set<int> want;
+  for (int n = first.trials_done() + 1; n <= 4; ++n) want.insert(n);
+  EXPECT_EQ(numbers, want);
 
   v1::GetParetoFrontRequest fr;
   fr.set_job_id(submitted.job_id());
