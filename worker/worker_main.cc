@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -140,18 +141,20 @@ int main(int argc, char** argv) {
                  state.worker_id.c_str(), state_dir.c_str());
   }
 
-  std::atomic<bool> stop{false};
-  std::thread waiter([&] {
+  // Shared with the signal waiter, which outlives main's frame (it is detached).
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  auto loop = std::make_shared<edgenas::TaskLoop>(state, options, channel);
+  std::thread waiter([stop, loop, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
-    stop = true;
+    *stop = true;
+    loop->Interrupt();  // a long poll for a task ends now, not in up to --wait-ms
   });
   waiter.detach();
 
   std::fprintf(stderr, "edgenas-worker: %s (%s, %s) working for %s\n", state.worker_id.c_str(), role.c_str(),
                state.device_class.c_str(), coordinator.c_str());
-  edgenas::TaskLoop loop(state, options, channel);
-  absl::Status s = loop.Run(stop);
-  std::fprintf(stderr, "edgenas-worker: stopped after %lld task(s)\n", static_cast<long long>(loop.tasks_done()));
+  absl::Status s = loop->Run(*stop);
+  std::fprintf(stderr, "edgenas-worker: stopped after %lld task(s)\n", static_cast<long long>(loop->tasks_done()));
   return s.ok() ? 0 : 1;
 }

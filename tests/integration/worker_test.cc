@@ -332,6 +332,27 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
   EXPECT_EQ(flagged, 1);
 }
 
+// SIGTERM (systemctl stop) while the worker waits in a long poll for a task:
+// it leaves at once, not when the coordinator would have answered the poll.
+TEST(Workers, SigtermEndsALongPollAtOnce) {
+  const std::string dir = testing::MakeTempDir();
+  EdgenasdProcess server(dir, {});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  WorkerProcess worker(server.address(), dir + "/w", CreateEnrollToken(server, admin, "rpi4", 600), "rpi4",
+                       dir + "/w.log", {"--wait-ms", "30000"});
+  for (int i = 0; i < 100 && worker.Count("working for") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(worker.Count("working for"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // inside the 30 s poll by now
+  const auto t0 = std::chrono::steady_clock::now();
+  worker.Signal(SIGTERM);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 10.0);  // the poll had more than 25 s to go
+  EXPECT_EQ(worker.Count("stopped after 0 task(s)"), 1);
+  EXPECT_EQ(worker.Count("retrying"), 0);  // an interrupted poll is no connection error
+}
+
 // A remote trainer: the coordinator has no trainer of its own, so every TRAIN
 // task of the job is done by `edgenas-worker --role trainer`, which opens only
 // the directory it was told holds the dataset named by the task.

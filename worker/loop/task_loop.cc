@@ -120,6 +120,11 @@ bool TaskLoop::Report(const v1::ReportResultRequest& report, const std::atomic<b
   return false;
 }
 
+void TaskLoop::Interrupt() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (polling_ != nullptr) polling_->TryCancel();
+}
+
 absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
   std::thread heartbeats([&] { HeartbeatLoop(stop); });
   int backoff_ms = 500;
@@ -129,7 +134,18 @@ absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
     req.set_role(state_.role);
     req.set_wait_ms(options_.acquire_wait_ms);
     v1::AcquireTaskResponse resp;
-    grpc::Status s = stub_->AcquireTask(Context(options_.acquire_wait_ms + options_.rpc_timeout_ms).get(), req, &resp);
+    std::unique_ptr<grpc::ClientContext> ctx = Context(options_.acquire_wait_ms + options_.rpc_timeout_ms);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop) break;  // Interrupt() ran before this poll could be seen
+      polling_ = ctx.get();
+    }
+    grpc::Status s = stub_->AcquireTask(ctx.get(), req, &resp);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      polling_ = nullptr;
+    }
+    if (stop) break;  // interrupted: a task granted meanwhile returns to the queue at lease expiry
     if (Refused(s)) {
       std::fprintf(stderr, "edgenas-worker: the coordinator refuses this worker: %s\n", s.error_message().c_str());
       refused_ = true;

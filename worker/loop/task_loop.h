@@ -36,6 +36,10 @@ class TaskLoop {
 
   int64_t tasks_done() const { return tasks_done_; }
 
+  // Called after `stop` was set (from another thread): ends a long poll for a
+  // task at once instead of when the coordinator answers it.
+  void Interrupt();
+
  private:
   std::unique_ptr<grpc::ClientContext> Context(int timeout_ms = 0) const;
   void HeartbeatLoop(const std::atomic<bool>& stop);
@@ -49,6 +53,7 @@ class TaskLoop {
   v1::Fingerprint fingerprint_;
 
   std::mutex mu_;
+  grpc::ClientContext* polling_ = nullptr;  // the AcquireTask in flight
   std::string current_task_;      // leased and running
   std::atomic<bool> lost_{false}; // the current task's lease is gone
   std::atomic<bool> refused_{false};
