@@ -95,16 +95,19 @@ std::string Clock(double seconds) {
   return absl::StrFormat("%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
 }
 
-void PrintProgress(const v1::ProgressEvent& e, bool tty, double target_ms) {
+// A line per event; in a log (not a terminal) only when the line changed:
+// trials that finish together carry the same latest state.
+void PrintProgress(const v1::ProgressEvent& e, bool tty, double target_ms, std::string* previous) {
   std::string line = absl::StrFormat(
       "trials %d/%d [%s] %s  best acc within %g ms: %.2f%%  front %d  hv %.4f  %s", e.trials_done(),
       e.max_trials(), Bar(e.trials_done(), e.max_trials(), 24), Clock(e.elapsed_seconds()), target_ms,
       100 * e.best_accuracy_within_target(), e.front_size(), e.hypervolume(), StateName(e.state()));
   if (tty) {
     std::fprintf(stderr, "\r%-120s", line.c_str());
-  } else {
+  } else if (line != *previous) {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
+  *previous = std::move(line);
   std::fflush(stderr);
 }
 
@@ -126,9 +129,10 @@ absl::StatusOr<v1::ProgressEvent> Watch(Client& client, const std::string& job_i
   req.set_job_id(job_id);
   std::unique_ptr<grpc::ClientReader<v1::ProgressEvent>> reader = client.search().WatchJob(ctx.get(), req);
   v1::ProgressEvent e;
+  std::string previous;
   while (reader->Read(&e)) {
     last = e;
-    PrintProgress(e, tty, target);
+    PrintProgress(e, tty, target, &previous);
   }
   if (tty) std::fprintf(stderr, "\n");
   if (absl::Status s = FromGrpc(reader->Finish()); !s.ok()) return s;
