@@ -99,6 +99,34 @@ grpc::Status Enroll(EdgenasdProcess& s, const std::string& token, const std::str
   return s.Workers()->Enroll(EdgenasdProcess::Context("").get(), req, out);
 }
 
+// Submits a job from its JSON spec; its id, or empty (with a test failure).
+std::string SubmitJob(EdgenasdProcess& s, const std::string& admin, const std::string& spec_json) {
+  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(spec_json);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  if (!spec.ok()) return "";
+  v1::SubmitJobRequest submit;
+  *submit.mutable_spec() = *spec;
+  v1::SubmitJobResponse submitted;
+  grpc::Status st = s.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return submitted.job_id();
+}
+
+// Polls a job until it succeeds or fails, or the deadline passes; its last state.
+v1::Job WaitForJob(EdgenasdProcess& s, const std::string& admin, const std::string& job_id,
+                   std::chrono::steady_clock::time_point deadline) {
+  v1::GetJobRequest gj;
+  gj.set_job_id(job_id);
+  v1::Job job;
+  while (std::chrono::steady_clock::now() < deadline) {
+    grpc::Status st = s.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    if (!st.ok() || job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return job;
+}
+
 TEST(Workers, EnrollmentTakesAGoodTokenOnceAndRefusesTheRest) {
   const std::string dir = testing::MakeTempDir();
   EdgenasdProcess server(dir, {});
@@ -178,12 +206,8 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
     "training": {"epochs": 1, "batch_size": 32, "threads": 1},
     "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 30, "min_repeat_ms": 40}
   })";
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(spec_json);
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  v1::SubmitJobRequest submit;
-  *submit.mutable_spec() = *spec;
-  v1::SubmitJobResponse submitted;
-  ASSERT_TRUE(server.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted).ok());
+  const std::string job_id = SubmitJob(server, admin, spec_json);
+  ASSERT_FALSE(job_id.empty());
 
   std::mt19937 rng(5);
   int kills = 0;
@@ -202,14 +226,7 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
   }
   EXPECT_EQ(kills, 20);
 
-  v1::GetJobRequest gj;
-  gj.set_job_id(submitted.job_id());
-  v1::Job job;
-  while (std::chrono::steady_clock::now() < deadline) {
-    ASSERT_TRUE(server.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job).ok());
-    if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const v1::Job job = WaitForJob(server, admin, job_id, deadline);
   EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
   EXPECT_EQ(job.trials_done(), 16);
   victim.reset();
@@ -290,21 +307,9 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
     "training": {"epochs": 1, "batch_size": 32, "threads": 1},
     "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 10, "min_repeat_ms": 5}
   })";
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(spec_json);
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  v1::SubmitJobRequest submit;
-  *submit.mutable_spec() = *spec;
-  v1::SubmitJobResponse submitted;
-  ASSERT_TRUE(server.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted).ok());
-  v1::GetJobRequest gj;
-  gj.set_job_id(submitted.job_id());
-  v1::Job job;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ASSERT_TRUE(server.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job).ok());
-    if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const std::string job_id = SubmitJob(server, admin, spec_json);
+  const v1::Job job =
+      WaitForJob(server, admin, job_id, std::chrono::steady_clock::now() + std::chrono::minutes(10));
   stop = true;
   liar_loop.join();
   EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
@@ -312,7 +317,7 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
 
   // The liar's 5 ms never became a trial's latency: every one was outvoted.
   v1::ListCandidatesRequest lr;
-  lr.set_job_id(submitted.job_id());
+  lr.set_job_id(job_id);
   v1::ListCandidatesResponse cands;
   ASSERT_TRUE(server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
   ASSERT_EQ(cands.candidates_size(), 8);
@@ -366,7 +371,7 @@ TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
   WorkerProcess trainer(server.address(), dir + "/t", CreateEnrollToken(server, admin, "trainer-box", 600),
                         "trainer-box", dir + "/t.log",
                         {"--role", "trainer", "--dataset-dirs", "fashion-mnist=/usr/share/datasets/fashion-mnist"});
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(R"({
+  const std::string job_id = SubmitJob(server, admin, R"({
     "name": "remote-trainer", "seed": 3,
     "dataset": {"name": "fashion-mnist", "validation_fraction": 0.05, "max_train_images": 3000},
     "strategy": {"name": "random", "params": {"batch": 3, "space": {"max_mflops": 3}}},
@@ -375,24 +380,12 @@ TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
     "training": {"epochs": 1, "batch_size": 32, "threads": 1},
     "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 5, "min_repeat_ms": 2}
   })");
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  v1::SubmitJobRequest submit;
-  *submit.mutable_spec() = *spec;
-  v1::SubmitJobResponse submitted;
-  ASSERT_TRUE(server.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted).ok());
-  v1::GetJobRequest gj;
-  gj.set_job_id(submitted.job_id());
-  v1::Job job;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    ASSERT_TRUE(server.Search()->GetJob(EdgenasdProcess::Context(admin).get(), gj, &job).ok());
-    if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const v1::Job job =
+      WaitForJob(server, admin, job_id, std::chrono::steady_clock::now() + std::chrono::minutes(5));
   ASSERT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
 
   v1::ListCandidatesRequest lr;
-  lr.set_job_id(submitted.job_id());
+  lr.set_job_id(job_id);
   v1::ListCandidatesResponse cands;
   ASSERT_TRUE(server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
   ASSERT_EQ(cands.candidates_size(), 3);
