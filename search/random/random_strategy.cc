@@ -23,10 +23,14 @@ constexpr int kMaxBatch = 64;
 constexpr int kMaxDuplicateDraws = 1000;
 
 // What a resumed run needs to continue exactly where the checkpoint was.
+// The hashes drawn so far are not stored (they would grow the checkpoint,
+// rewritten after every batch, with the job): they are the first
+// `submitted` distinct draws from the job's seed, and a resume replays them.
 struct RandomSearchState {
   std::mt19937_64 rng;
   int submitted = 0;
   std::set<std::string> seen;  // canonical hashes drawn in this job
+  bool seen_restored = false;  // a checkpoint of an older version listed them
   std::optional<double> best_reward;
   std::string best_hash;
 
@@ -35,7 +39,6 @@ struct RandomSearchState {
     rng_text << rng;
     nlohmann::json j = {{"rng", rng_text.str()},
                         {"submitted", submitted},
-                        {"seen", seen},
                         {"best_hash", best_hash}};
     j["best_reward"] = best_reward ? nlohmann::json(*best_reward) : nlohmann::json(nullptr);
     return j;
@@ -45,7 +48,7 @@ struct RandomSearchState {
     JsonParams p(j, "checkpoint");
     if (auto s = p.CheckObject(); !s.ok()) return s;
     std::string rng_text;
-    for (const char* key : {"rng", "submitted", "seen"}) {
+    for (const char* key : {"rng", "submitted"}) {
       if (auto s = p.Require(key); !s.ok()) return s;
     }
     if (auto s = p.String("rng", &rng_text); !s.ok()) return s;
@@ -59,15 +62,18 @@ struct RandomSearchState {
     }
     const nlohmann::json* seen_json = nullptr;
     if (auto s = p.Object("seen", &seen_json); !s.ok()) return s;
-    if (!seen_json->is_array()) {
-      return absl::InvalidArgumentError("checkpoint.seen: must be a list of graph hashes");
-    }
     seen.clear();
-    for (const nlohmann::json& h : *seen_json) {
-      if (!h.is_string()) {
+    seen_restored = seen_json != nullptr;
+    if (seen_json != nullptr) {
+      if (!seen_json->is_array()) {
         return absl::InvalidArgumentError("checkpoint.seen: must be a list of graph hashes");
       }
-      seen.insert(h.get<std::string>());
+      for (const nlohmann::json& h : *seen_json) {
+        if (!h.is_string()) {
+          return absl::InvalidArgumentError("checkpoint.seen: must be a list of graph hashes");
+        }
+        seen.insert(h.get<std::string>());
+      }
     }
     if (auto s = p.String("best_hash", &best_hash); !s.ok()) return s;
     const nlohmann::json* best = nullptr;
@@ -104,23 +110,47 @@ absl::StatusOr<MobileSpace> SpaceForJob(const RandomSearchParams& params,
   return space;
 }
 
-// Draws up to `want` architectures whose graphs this job has not drawn
-// yet; fewer when the space seems exhausted.
-absl::Status DrawBatch(const MobileSpace& space, int want, RandomSearchState* state,
-                       std::vector<Graph>* batch, std::set<std::string>* hashes) {
-  for (int duplicates = 0; static_cast<int>(batch->size()) < want;) {
-    Graph graph = BuildGraph(space.Sample(state->rng), space);
+// The next architecture whose graph is neither in `seen` nor in `more`
+// (its hash joins `more`); nullopt when the space seems exhausted.
+absl::StatusOr<std::optional<Graph>> DrawNew(const MobileSpace& space, std::mt19937_64& rng,
+                                             const std::set<std::string>& seen,
+                                             std::set<std::string>* more) {
+  for (int duplicates = 0; duplicates < kMaxDuplicateDraws; ++duplicates) {
+    Graph graph = BuildGraph(space.Sample(rng), space);
     absl::StatusOr<std::string> hash = CanonicalHash(graph);
     if (!hash.ok()) {
       return absl::InternalError(
           absl::StrCat("random: the space drew an invalid graph: ", hash.status().message()));
     }
-    if (state->seen.count(*hash) > 0 || !hashes->insert(*hash).second) {
-      if (++duplicates >= kMaxDuplicateDraws) break;
-      continue;
-    }
-    duplicates = 0;
-    batch->push_back(std::move(graph));
+    if (seen.count(*hash) == 0 && more->insert(*hash).second) return std::optional<Graph>(std::move(graph));
+  }
+  return std::optional<Graph>();
+}
+
+// Draws up to `want` architectures whose graphs this job has not drawn
+// yet; fewer when the space seems exhausted.
+absl::Status DrawBatch(const MobileSpace& space, int want, RandomSearchState* state,
+                       std::vector<Graph>* batch, std::set<std::string>* hashes) {
+  while (static_cast<int>(batch->size()) < want) {
+    absl::StatusOr<std::optional<Graph>> next = DrawNew(space, state->rng, state->seen, hashes);
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) break;
+    batch->push_back(std::move(**next));
+  }
+  return absl::OkStatus();
+}
+
+// Rebuilds `seen` from the seed: the first `submitted` distinct draws (the
+// sequence does not depend on the batch size). The generator keeps the
+// checkpoint's state.
+absl::Status ReplaySeen(const MobileSpace& space, uint64_t seed, RandomSearchState* state) {
+  std::mt19937_64 rng(seed);
+  const std::set<std::string> none;
+  state->seen.clear();
+  while (static_cast<int>(state->seen.size()) < state->submitted) {
+    absl::StatusOr<std::optional<Graph>> next = DrawNew(space, rng, none, &state->seen);
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) break;  // exhausted: every graph of the space is in
   }
   return absl::OkStatus();
 }
@@ -163,6 +193,9 @@ absl::Status RandomStrategy::Run(SearchContext& ctx) {
   state.rng.seed(settings.seed);
   if (std::optional<nlohmann::json> saved = ctx.Restore()) {
     if (auto s = state.FromJson(*saved); !s.ok()) return s;
+    if (!state.seen_restored) {
+      if (auto s = ReplaySeen(*space, settings.seed, &state); !s.ok()) return s;
+    }
   }
 
   while (!ctx.ShouldStop() && state.submitted < settings.max_trials) {

@@ -79,7 +79,7 @@ TEST(RandomStrategyTest, EvaluatesExactlyMaxTrialsDistinctValidGraphs) {
   EXPECT_EQ(ctx.progress()[3].trials_done, 13);
   ASSERT_TRUE(ctx.last_checkpoint().has_value());
   EXPECT_EQ((*ctx.last_checkpoint())["submitted"], 13);
-  EXPECT_EQ((*ctx.last_checkpoint())["seen"].size(), 13u);
+  EXPECT_FALSE(ctx.last_checkpoint()->contains("seen"));  // replayed from the seed on resume
 
   double best = 0;
   for (const TrialResult& r : ctx.results()) best = std::max(best, r.reward);
@@ -190,6 +190,64 @@ TEST(RandomStrategyTest, RepeatedCrashesStillEvaluateTheUninterruptedSequence) {
   EXPECT_EQ(fresh, whole);
 }
 
+TEST(RandomStrategyTest, TheCheckpointDoesNotGrowWithTheJob) {
+  InMemorySearchContext few(Settings(3, 4), ToyFitness), many(Settings(3, 60), ToyFitness);
+  ASSERT_TRUE(Random({{"batch", 4}})->Run(few).ok());
+  ASSERT_TRUE(Random({{"batch", 4}})->Run(many).ok());
+  ASSERT_TRUE(few.last_checkpoint() && many.last_checkpoint());
+  // Same fields; only the numbers (and the generator state) differ.
+  EXPECT_LT(many.last_checkpoint()->dump().size(), few.last_checkpoint()->dump().size() + 64);
+}
+
+// One block of one width: 4 dw_separable + 24 mbconv + 6 fire variants, so
+// the generator draws the same graphs again and again.
+const nlohmann::json kTinySpace = {
+    {"min_blocks", 1}, {"max_blocks", 1}, {"widths", {16}}, {"stem_widths", {8}}};
+
+TEST(RandomStrategyTest, AResumeInATinySpaceNeverDrawsAGraphTwice) {
+  // Repeats are frequent here, so a resumed run that forgot what was drawn
+  // before the checkpoint would evaluate some graphs twice.
+  constexpr int kTrials = 30, kBatch = 5;
+  const nlohmann::json params = {{"batch", kBatch}, {"space", kTinySpace}};
+  InMemorySearchContext whole(Settings(8, kTrials), ToyFitness);
+  ASSERT_TRUE(Random(params)->Run(whole).ok());
+  ASSERT_EQ(whole.results().size(), static_cast<size_t>(kTrials));
+  for (int crash_after : {6, 17, 26}) {
+    SCOPED_TRACE(crash_after);
+    InMemorySearchContext first(Settings(8, kTrials), ToyFitness);
+    first.CrashAfter(crash_after);
+    ASSERT_TRUE(Random(params)->Run(first).ok());
+    ASSERT_TRUE(first.last_checkpoint().has_value());
+    InMemorySearchContext second(Settings(8, kTrials), ToyFitness);
+    second.SeedCheckpoint(*first.last_checkpoint());
+    ASSERT_TRUE(Random(params)->Run(second).ok());
+    const int resumed_at = (*first.last_checkpoint())["submitted"];
+    std::vector<std::string> all = Hashes(whole.results());
+    std::vector<std::string> want(all.begin() + resumed_at, all.end());
+    EXPECT_EQ(Hashes(second.results()), want);
+  }
+}
+
+TEST(RandomStrategyTest, ACheckpointThatListsTheDrawnHashesStillResumes) {
+  // Checkpoints written before the hashes were replayed from the seed.
+  constexpr int kTrials = 30, kBatch = 5;
+  const nlohmann::json params = {{"batch", kBatch}, {"space", kTinySpace}};
+  InMemorySearchContext whole(Settings(8, kTrials), ToyFitness);
+  ASSERT_TRUE(Random(params)->Run(whole).ok());
+  const std::vector<std::string> all = Hashes(whole.results());
+
+  InMemorySearchContext first(Settings(8, kTrials), ToyFitness);
+  first.CrashAfter(12);
+  ASSERT_TRUE(Random(params)->Run(first).ok());
+  nlohmann::json old = *first.last_checkpoint();
+  ASSERT_EQ(old["submitted"], 10);
+  old["seen"] = std::vector<std::string>(all.begin(), all.begin() + 10);
+  InMemorySearchContext second(Settings(8, kTrials), ToyFitness);
+  second.SeedCheckpoint(old);
+  ASSERT_TRUE(Random(params)->Run(second).ok());
+  EXPECT_EQ(Hashes(second.results()), std::vector<std::string>(all.begin() + 10, all.end()));
+}
+
 TEST(RandomStrategyTest, TakesTheInputShapeFromTheJob) {
   SearchSettings s = Settings(1, 5);
   s.input_channels = 3;
@@ -214,10 +272,7 @@ TEST(RandomStrategyTest, TakesTheInputShapeFromTheJob) {
 }
 
 TEST(RandomStrategyTest, StopsWhenTheSpaceIsExhausted) {
-  // One block of one width: 4 dw_separable + 24 mbconv + 6 fire variants.
-  const nlohmann::json params = {
-      {"batch", 8},
-      {"space", {{"min_blocks", 1}, {"max_blocks", 1}, {"widths", {16}}, {"stem_widths", {8}}}}};
+  const nlohmann::json params = {{"batch", 8}, {"space", kTinySpace}};
   InMemorySearchContext ctx(Settings(4, 100), ToyFitness);
   ASSERT_TRUE(Random(params)->Run(ctx).ok());
   EXPECT_EQ(ctx.fitness_calls(), 34);
