@@ -53,6 +53,10 @@ std::vector<OpCase> OpCases() {
   add("conv_depthwise_5x5_strided_dilated_nobias", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Conv("dw", Stem(b, 16), 16, 5, 2, 3, 16, false, 2), 5);
   });
+  add("add_image_to_conv", [](GraphBuilder& b, Graph&) {  // layouts differ: nchw + blocked
+    std::string c = b.Conv("c", "input", 3, 3, 1, 1);
+    b.Dense("fc", b.Op("sum", OpKind::kAdd, {c, "input"}), 5);
+  });
   add("dense_flat", [](GraphBuilder& b, Graph&) {
     std::string x = b.Op("flat", OpKind::kFlatten, {"input"});
     b.Dense("fc2", b.Act("r", b.Dense("fc1", x, 7), OpKind::kRelu), 5);

@@ -10,12 +10,18 @@ class AddLayer : public Layer {
   absl::Status BuildForward(NetBuilder& b) override {
     const int k = b.num_inputs();
     const MemDesc md = b.In(0).md;
+    // Every input in the first one's layout: oneDNN sums mixed layouts (say
+    // the image in nchw plus a conv output in nChw16c) with a reference loop.
+    std::vector<dnnl::memory> inputs;
     std::vector<MemDesc> srcs;
-    for (int i = 0; i < k; ++i) srcs.push_back(b.In(i).md);
+    for (int i = 0; i < k; ++i) {
+      inputs.push_back(b.InputAs(i, md));
+      srcs.push_back(md);
+    }
     dnnl::sum::primitive_desc pd(md, std::vector<float>(k, 1.0f), srcs, CpuEngine());
     b.SetOutput(pd.dst_desc());
     Args args{{DNNL_ARG_DST, b.Out().mem}};
-    for (int i = 0; i < k; ++i) args[DNNL_ARG_MULTIPLE_SRC + i] = b.In(i).mem;
+    for (int i = 0; i < k; ++i) args[DNNL_ARG_MULTIPLE_SRC + i] = inputs[i];
     b.Forward(dnnl::sum(pd), std::move(args));
     return absl::OkStatus();
   }
