@@ -155,6 +155,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "edgenas-worker: %s (%s, %s) working for %s\n", state.worker_id.c_str(), role.c_str(),
                state.device_class.c_str(), coordinator.c_str());
   absl::Status s = loop->Run(*stop);
-  std::fprintf(stderr, "edgenas-worker: stopped after %lld task(s)\n", static_cast<long long>(loop->tasks_done()));
+  std::fprintf(stderr, "edgenas-worker: stopped after %lld task(s)\n",
+               static_cast<long long>(loop->tasks_done()));
   return s.ok() ? 0 : 1;
 }

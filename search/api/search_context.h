@@ -47,7 +47,7 @@ struct TrialResult {
   double reward = 0;  // the job's objective; higher is better
   double train_seconds = 0;
   bool cached = false;  // served from an earlier evaluation of the same graph
-  int sequence = 0;     // the trial's place in its job (1, 2, ...); 0 for a cached or re-measured one
+  int sequence = 0;     // its place in the job (1, 2, ...); 0 when cached or re-measured
 };
 
 struct ProgressUpdate {

@@ -122,7 +122,9 @@ absl::StatusOr<std::optional<Graph>> DrawNew(const MobileSpace& space, std::mt19
       return absl::InternalError(
           absl::StrCat("random: the space drew an invalid graph: ", hash.status().message()));
     }
-    if (seen.count(*hash) == 0 && more->insert(*hash).second) return std::optional<Graph>(std::move(graph));
+    if (seen.count(*hash) == 0 && more->insert(*hash).second) {
+      return std::optional<Graph>(std::move(graph));
+    }
   }
   return std::optional<Graph>();
 }

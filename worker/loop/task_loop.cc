@@ -134,7 +134,8 @@ absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
     req.set_role(state_.role);
     req.set_wait_ms(options_.acquire_wait_ms);
     v1::AcquireTaskResponse resp;
-    std::unique_ptr<grpc::ClientContext> ctx = Context(options_.acquire_wait_ms + options_.rpc_timeout_ms);
+    std::unique_ptr<grpc::ClientContext> ctx =
+        Context(options_.acquire_wait_ms + options_.rpc_timeout_ms);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop) break;  // Interrupt() ran before this poll could be seen

@@ -53,7 +53,8 @@ class DenseLayer : public Layer {
     auto desc = has_bias_
         ? dnnl::inner_product_backward_weights::desc(src_md, PlainDesc(wdims_), bias_md,
                                                      AnyDesc(b.OutDims()))
-        : dnnl::inner_product_backward_weights::desc(src_md, PlainDesc(wdims_), AnyDesc(b.OutDims()));
+        : dnnl::inner_product_backward_weights::desc(src_md, PlainDesc(wdims_),
+                                                     AnyDesc(b.OutDims()));
     dnnl::inner_product_backward_weights::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
     Args args{{DNNL_ARG_SRC, src_},
               {DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},

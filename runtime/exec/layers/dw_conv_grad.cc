@@ -89,10 +89,18 @@ EDGENAS_VECTOR_CLONES
 void AccumulateImage(const DepthwiseGeometry& g, const float* xpad, int64_t wp, const float* dy,
                      float* acc, float* bacc) {
   switch (g.kernel_w) {
-    case 3: ImageTimesImage<3>(g, xpad, wp, dy, acc, bacc); break;
-    case 5: ImageTimesImage<5>(g, xpad, wp, dy, acc, bacc); break;
-    case 7: ImageTimesImage<7>(g, xpad, wp, dy, acc, bacc); break;
-    default: ImageTimesImage<0>(g, xpad, wp, dy, acc, bacc); break;
+    case 3:
+      ImageTimesImage<3>(g, xpad, wp, dy, acc, bacc);
+      break;
+    case 5:
+      ImageTimesImage<5>(g, xpad, wp, dy, acc, bacc);
+      break;
+    case 7:
+      ImageTimesImage<7>(g, xpad, wp, dy, acc, bacc);
+      break;
+    default:
+      ImageTimesImage<0>(g, xpad, wp, dy, acc, bacc);
+      break;
   }
 }
 
@@ -103,8 +111,8 @@ void DepthwiseConvBackwardWeights(const DepthwiseGeometry& g, const float* src,
   const int64_t blocks = (g.channels + kBlock - 1) / kBlock;
   const int64_t taps = g.kernel_h * g.kernel_w;
   // Padded width: every column a tap reads, left padding included.
-  const int64_t wp = std::max(g.pad_w + g.in_w,
-                              (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1);
+  const int64_t wp =
+      std::max(g.pad_w + g.in_w, (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1);
   const int64_t per_block = taps * kBlock + kBlock;  // weights, then bias
   const int threads = std::max(1, omp_get_max_threads());
   std::vector<std::vector<float>> partial(threads);
@@ -125,7 +133,8 @@ void DepthwiseConvBackwardWeights(const DepthwiseGeometry& g, const float* src,
                     sizeof(float) * g.in_w * kBlock);
       const float* dy = diff_dst + (n * blocks + cb) * g.out_h * g.out_w * kBlock;
       float* a = acc.data() + cb * per_block;
-      AccumulateImage(g, xpad.data(), wp, dy, a, diff_bias != nullptr ? a + taps * kBlock : nullptr);
+      AccumulateImage(g, xpad.data(), wp, dy, a,
+                      diff_bias != nullptr ? a + taps * kBlock : nullptr);
     }
   }
 

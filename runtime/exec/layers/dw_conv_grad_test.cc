@@ -24,8 +24,8 @@ struct Case {
 };
 
 // The definition, in double, straight from the sum.
-void Reference(const DepthwiseGeometry& g, const std::vector<float>& x, const std::vector<float>& dy,
-               std::vector<double>* dwt, std::vector<double>* db) {
+void Reference(const DepthwiseGeometry& g, const std::vector<float>& x,
+               const std::vector<float>& dy, std::vector<double>* dwt, std::vector<double>* db) {
   dwt->assign(g.channels * g.kernel_h * g.kernel_w, 0.0);
   db->assign(g.channels, 0.0);
   for (int64_t n = 0; n < g.batch; ++n)
