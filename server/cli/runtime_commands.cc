@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "runtime/bench/kernel_profile.h"
 #include "runtime/bench/latency.h"
 #include "runtime/bench/train_bench.h"
 #include "runtime/data/dataset.h"
@@ -202,7 +203,8 @@ int RunBench(int argc, char** argv) {
   f.Double("cooldown-ms", &lo.cooldown_ms, "pause between repeats");
   f.Bool("train", &train, "measure training throughput instead");
   f.Int("steps", &steps, "training steps to time (--train)");
-  f.Bool("profile", &profile, "with --train: where a step's time goes, per node and primitive");
+  f.Bool("profile", &profile,
+         "where the time goes: per fused kernel, or with --train per node and primitive");
   f.Bool("json", &as_json, "print one JSON object");
   if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
@@ -256,6 +258,26 @@ int RunBench(int argc, char** argv) {
     j["cv"] = r->cv;
     j["number"] = r->number;
     j["repeat_ms"] = r->repeat_ms;
+    if (profile) {
+      // Each kernel's median over profiled passes; with the timer reads
+      // their sum is a little above the whole net's median.
+      absl::StatusOr<std::vector<KernelTiming>> kernels =
+          ProfileKernels(**net, KernelProfileOptions{10, 50});
+      if (!kernels.ok()) return Fail(kernels.status());
+      double total = 0;
+      for (const KernelTiming& k : *kernels) total += k.ms;
+      std::vector<const KernelTiming*> rows;
+      for (const KernelTiming& k : *kernels) rows.push_back(&k);
+      std::stable_sort(rows.begin(), rows.end(),
+                       [](const KernelTiming* a, const KernelTiming* b) { return a->ms > b->ms; });
+      for (const KernelTiming* k : rows) {
+        const std::string& node = model->graph.nodes[k->node].name;
+        j["profile_ms"].push_back({{"node", node}, {"kernel", k->key}, {"ms", k->ms}});
+        if (!as_json)
+          std::printf("%9.4f ms  %5.1f%%  %-24s %s\n", k->ms, total > 0 ? 100 * k->ms / total : 0.0,
+                      node.c_str(), k->key.c_str());
+      }
+    }
     if (!as_json)
       std::printf("%s: median %.4f ms, p90 %.4f ms, cv %.2f%% at batch %d, %d threads (%d repeats of %d runs)\n",
                   Describe(src).c_str(), r->median_ms, r->p90_ms, 100 * r->cv, batch, threads,
