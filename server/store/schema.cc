@@ -166,6 +166,11 @@ ALTER TABLE workers ADD COLUMN agreements INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE workers ADD COLUMN disagreements INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE trials ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // 5: the trials being checked again, found without scanning every trial
+      // (housekeeping asks every 5 s; almost always there are none).
+      R"sql(
+CREATE INDEX IF NOT EXISTS trials_rechecking ON trials (recheck) WHERE recheck = 1;
+)sql",
   };
   return *migrations;
 }
