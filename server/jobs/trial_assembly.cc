@@ -328,13 +328,16 @@ void JobManager::Resolve(const std::string& candidate_id, const TrialResult& res
       pending_.erase(it);
     }
   }
-  if (pending) pending->promise.set_value(result);
   if (job_id.empty()) {
     // A result that came back to no waiting strategy (after a restart).
     const size_t dash = candidate_id.rfind('-');
     job_id = dash == std::string::npos ? candidate_id : candidate_id.substr(0, dash);
   }
+  // Announced before the strategy hears of it: the strategy may end the job
+  // at once, and a watcher leaves at the job's final event, so a trial
+  // announced after it would never reach the watcher.
   if (!result.cached) Publish(job_id, "trial finished", &result);
+  if (pending) pending->promise.set_value(result);
 }
 
 absl::StatusOr<v1::ProgressEvent> JobManager::Snapshot(const std::string& job_id) {
