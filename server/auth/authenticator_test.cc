@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/auth/token.h"
+#include "server/testing/after_read_hook.h"
 
 namespace edgenas {
 namespace {
@@ -390,60 +391,7 @@ TEST_F(AuthenticatorTest, TheDatabaseHoldsNoSecretInClearText) {
   }
 }
 
-// Runs `action` once, on the calling thread, when a read connection that has
-// just run a statement containing `after_sql` starts its COMMIT: the lookup
-// has read its snapshot, and nothing has been cached yet.
-class AfterReadHook {
- public:
-  AfterReadHook(std::string after_sql, std::function<void()> action) {
-    std::lock_guard<std::mutex> lock(mu_);
-    after_sql_ = std::move(after_sql);
-    action_ = std::move(action);
-    armed_ = true;
-    fired_ = false;
-    primed_ = nullptr;
-    sqlite3_auto_extension(reinterpret_cast<void (*)(void)>(&AfterReadHook::OnOpen));
-  }
-  ~AfterReadHook() {
-    sqlite3_cancel_auto_extension(reinterpret_cast<void (*)(void)>(&AfterReadHook::OnOpen));
-    std::lock_guard<std::mutex> lock(mu_);
-    armed_ = false;
-  }
-  static bool fired() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return fired_;
-  }
-
- private:
-  static int OnOpen(sqlite3* db, const char**, const sqlite3_api_routines*) {
-    sqlite3_trace_v2(db, SQLITE_TRACE_STMT, &AfterReadHook::OnStatement, db);
-    return SQLITE_OK;
-  }
-  static int OnStatement(unsigned, void* db, void*, void* sql_text) {
-    const std::string sql = static_cast<const char*>(sql_text);
-    std::function<void()> run;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!armed_) return 0;
-      if (sql.find(after_sql_) != std::string::npos) {
-        primed_ = db;
-      } else if (sql == "COMMIT" && primed_ == db) {
-        armed_ = false;
-        fired_ = true;
-        run = action_;
-      }
-    }
-    // On a thread of its own, so the action takes its locks holding none of
-    // the statement's (no lock-order edge through SQLite's mutex).
-    if (run) std::thread(run).join();
-    return 0;
-  }
-  static inline std::mutex mu_;
-  static inline std::string after_sql_;
-  static inline std::function<void()> action_;
-  static inline bool armed_ = false, fired_ = false;
-  static inline void* primed_ = nullptr;
-};
+using testing::AfterReadHook;
 
 // A revocation that commits while a lookup of the same secret is between its
 // read and its cache insert must still win.

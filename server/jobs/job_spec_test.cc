@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "server/jobs/job_spec_test_helpers.h"
 
 namespace edgenas {
 namespace {
@@ -16,61 +17,13 @@ namespace {
 using google::protobuf::util::MessageDifferencer;
 using nlohmann::json;
 
-constexpr char kQuickstart[] = R"({
-  "name": "fmnist-quick",
-  "dataset": {"name": "fashion-mnist", "validation_fraction": 0.1, "max_train_images": 0},
-  "strategy": {"name": "random", "params": {}},
-  "objective": {"kind": "mnas", "target_latency_ms": 1.0, "w": -0.07, "device_class": "host-cpu"},
-  "budget": {"max_trials": 20, "max_minutes": 10},
-  "training": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "momentum": 0.9,
-               "weight_decay": 5e-4, "threads": 2},
-  "latency": {"batch": 1, "threads": 1, "warmup": 10, "number": 0, "repeat": 20,
-              "min_repeat_ms": 20, "cooldown_ms": 0},
-  "seed": 1
-})";
-
-// Stands in for the strategy registry: knows "random" and refuses a
-// parameter named "bad", so these tests do not depend on any strategy.
-JobSpecLimits FakeStrategies() {
-  JobSpecLimits limits;
-  limits.validate_strategy = [](const std::string& name, const std::string& params_json) {
-    if (name != "random") return absl::InvalidArgumentError("strategy.name: unknown " + name);
-    if (json::parse(params_json).contains("bad")) {
-      return absl::InvalidArgumentError("strategy.params.bad: refused");
-    }
-    return absl::OkStatus();
-  };
-  return limits;
-}
-
-// What a user who only names the strategy gets.
-v1::JobSpec Minimal() {
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(R"({"strategy": {"name": "random"}})");
-  EXPECT_TRUE(spec.ok()) << spec.status();
-  return *spec;
-}
-
-// The spec `{"strategy": {"name": "random"}, section: {key: value}}`.
-absl::StatusOr<v1::JobSpec> WithField(const std::string& section, const std::string& key,
-                                      const std::string& value) {
-  return JobSpecFromJson(absl::StrCat(R"({"strategy": {"name": "random"}, ")", section, R"(": {")",
-                                      key, R"(": )", value, "}}"));
-}
-
-void ExpectInvalid(const absl::Status& status, const std::string& path) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_EQ(std::string(status.message()).rfind(path + ":", 0), 0u)
-      << "message should start with '" << path << ":': " << status.message();
-}
-
-void ExpectParseRefused(const std::string& text, const std::string& path) {
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(text);
-  ExpectInvalid(spec.status(), path);
-}
-
-void ExpectValidateRefused(const v1::JobSpec& spec, const std::string& path) {
-  ExpectInvalid(ValidateJobSpec(spec, FakeStrategies()), path);
-}
+using testing::ExpectInvalid;
+using testing::ExpectParseRefused;
+using testing::ExpectValidateRefused;
+using testing::FakeStrategies;
+using testing::Minimal;
+using testing::WithField;
+using testing::kQuickstart;
 
 // The defaults, which the quickstart also spells out: every field except
 // name and strategy.name.
@@ -288,151 +241,6 @@ TEST(JobSpecTest, RefusesContradictoryObjectives) {
   ExpectParseRefused(head + R"("alpha": 0, "beta": 0}})", "objective.alpha");
   ExpectParseRefused(head + R"("w": -3}})", "objective.w");
   ExpectParseRefused(head + R"("w": "soft"}})", "objective.w");
-}
-
-TEST(JobSpecTest, RefusesWhatIsNotAJobSpec) {
-  ExpectParseRefused("", "spec");
-  ExpectParseRefused("{\"name\": ", "spec");
-  ExpectParseRefused("name: fmnist", "spec");
-  ExpectParseRefused(R"({"name": "a"} trailing)", "spec");
-  ExpectParseRefused("[1, 2]", "spec");
-  ExpectParseRefused("\"fmnist\"", "spec");
-  ExpectParseRefused("null", "spec");
-}
-
-TEST(JobSpecTest, RefusesUnknownKeysAtEveryLevel) {
-  ExpectParseRefused(R"({"nmae": "x"})", "nmae");
-  ExpectParseRefused(R"({"dataset": {"nmae": "mnist"}})", "dataset.nmae");
-  ExpectParseRefused(R"({"strategy": {"name": "random", "param": {}}})", "strategy.param");
-  ExpectParseRefused(R"({"objective": {"target": 1}})", "objective.target");
-  ExpectParseRefused(R"({"budget": {"trials": 5}})", "budget.trials");
-  ExpectParseRefused(R"({"training": {"epoch": 5}})", "training.epoch");
-  ExpectParseRefused(R"({"latency": {"repeats": 5}})", "latency.repeats");
-  // The wire's name for a field is not a JSON key.
-  ExpectParseRefused(R"({"strategy": {"params_json": "{}"}})", "strategy.params_json");
-  absl::Status status = JobSpecFromJson(R"({"training": {"epoch": 5}})").status();
-  EXPECT_NE(status.message().find("epochs"), absl::string_view::npos) << status;
-}
-
-TEST(JobSpecTest, RefusesWrongTypes) {
-  ExpectParseRefused(R"({"name": 5})", "name");
-  ExpectParseRefused(R"({"dataset": "mnist"})", "dataset");
-  ExpectParseRefused(R"({"dataset": {"name": ["mnist"]}})", "dataset.name");
-  ExpectParseRefused(R"({"strategy": null})", "strategy");
-  ExpectParseRefused(R"({"strategy": {"name": null}})", "strategy.name");
-  ExpectParseRefused(R"({"strategy": {"name": "random", "params": "{}"}})", "strategy.params");
-  ExpectParseRefused(R"({"strategy": {"name": "random", "params": [1]}})", "strategy.params");
-  ExpectParseRefused(R"({"objective": {"device_class": 4}})", "objective.device_class");
-  ExpectInvalid(WithField("budget", "max_trials", "\"20\"").status(), "budget.max_trials");
-  ExpectInvalid(WithField("budget", "max_trials", "20.5").status(), "budget.max_trials");
-  ExpectInvalid(WithField("budget", "max_trials", "true").status(), "budget.max_trials");
-  ExpectInvalid(WithField("training", "learning_rate", "\"fast\"").status(),
-                "training.learning_rate");
-  ExpectInvalid(WithField("latency", "min_repeat_ms", "null").status(), "latency.min_repeat_ms");
-  ExpectParseRefused(R"({"seed": -1})", "seed");
-  ExpectParseRefused(R"({"seed": 1.5})", "seed");
-  ExpectParseRefused(R"({"seed": "1"})", "seed");
-}
-
-TEST(JobSpecTest, RefusesIntegersTheWireCannotHold) {
-  absl::Status status = WithField("budget", "max_trials", "10000000000").status();
-  ExpectInvalid(status, "budget.max_trials");
-  EXPECT_EQ(status.message(), "budget.max_trials: 10000000000 is outside [1, 100000]");
-  ExpectInvalid(WithField("latency", "warmup", "-2147483649").status(), "latency.warmup");
-  ExpectInvalid(WithField("latency", "number", "18446744073709551615").status(), "latency.number");
-}
-
-TEST(JobSpecTest, RefusesOversizedParams) {
-  const std::string big(kMaxStrategyParamsBytes, 'x');
-  ExpectParseRefused(
-      absl::StrCat(R"({"strategy": {"name": "random", "params": {"x": ")", big, "\"}}}"),
-      "strategy.params");
-  v1::JobSpec spec = Minimal();
-  spec.mutable_strategy()->set_params_json(absl::StrCat(R"({"x": ")", big, "\"}"));
-  ExpectValidateRefused(spec, "strategy.params");
-}
-
-std::string Zeros(int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += "[0]";
-  return out;
-}
-
-// The nesting is refused by a scan that builds nothing, so neither the
-// parser nor anything after it can overflow the stack.
-TEST(JobSpecTest, RefusesDeepNestingWithoutRecursion) {
-  // Levels 1-3 are the spec, "strategy" and "params", so the 14th array is
-  // the 17th level.
-  const std::string expected = "strategy.params.a" + Zeros(13) + ": nested deeper than 16 levels";
-  for (int levels : {10000, 500000}) {
-    const std::string deep = std::string(levels, '[') + std::string(levels, ']');
-    absl::Status status =
-        JobSpecFromJson(
-            absl::StrCat(R"({"strategy": {"name": "random", "params": {"a": )", deep, "}}}"))
-            .status();
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(status.message(), expected);
-  }
-  // Unclosed, at the top, and under a key that would be refused anyway: the
-  // depth stops the scan before anything looks at keys.
-  EXPECT_EQ(JobSpecFromJson(std::string(1000000, '[')).status().message(),
-            "spec" + Zeros(16) + ": nested deeper than 16 levels");
-  EXPECT_EQ(
-      JobSpecFromJson(absl::StrCat(R"({"unknown": )", std::string(100000, '['))).status().message(),
-      "unknown" + Zeros(15) + ": nested deeper than 16 levels");
-
-  // On the wire the same parameters are refused at the same place.
-  v1::JobSpec spec = Minimal();
-  spec.mutable_strategy()->set_params_json(
-      absl::StrCat(R"({"a": )", std::string(10000, '['), std::string(10000, ']'), "}"));
-  absl::Status status = ValidateJobSpec(spec, FakeStrategies());
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(), expected);
-}
-
-TEST(JobSpecTest, DepthLimitIsSixteenLevelsFromTheTop) {
-  auto params_with_arrays = [](int arrays) {
-    return absl::StrCat(R"({"a":)", std::string(arrays, '['), std::string(arrays, ']'), "}");
-  };
-  auto spec_text = [&](int arrays) {
-    return absl::StrCat(R"({"strategy": {"name": "random", "params": )", params_with_arrays(arrays),
-                        "}}");
-  };
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(spec_text(13));  // 16 levels
-  ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->strategy().params_json(), params_with_arrays(13));
-  EXPECT_TRUE(ValidateJobSpec(*spec, FakeStrategies()).ok());
-  EXPECT_EQ(JobSpecToJson(*spec)["strategy"]["params"], json::parse(params_with_arrays(13)));
-
-  ExpectInvalid(JobSpecFromJson(spec_text(14)).status(), "strategy.params.a" + Zeros(13));
-  v1::JobSpec deeper = *spec;
-  deeper.mutable_strategy()->set_params_json(params_with_arrays(14));
-  ExpectValidateRefused(deeper, "strategy.params.a" + Zeros(13));
-}
-
-TEST(JobSpecTest, RefusesHugeInput) {
-  std::string text = kQuickstart;
-  text.append(kMaxJobSpecJsonBytes - text.size(), ' ');
-  EXPECT_TRUE(JobSpecFromJson(text).ok());  // at the limit: whitespace is fine
-  text.push_back(' ');
-  absl::Status status = JobSpecFromJson(text).status();
-  ExpectInvalid(status, "spec");
-  EXPECT_NE(status.message().find("1048577 bytes"), absl::string_view::npos) << status;
-}
-
-TEST(JobSpecTest, RefusesCompression) {
-  absl::Status status =
-      JobSpecFromJson(R"({"strategy": {"name": "random"}, "compression": {"prune": 0.5}})")
-          .status();
-  ExpectInvalid(status, "compression");
-  EXPECT_EQ(status.message(), "compression: compression pipelines are not supported yet");
-  ExpectParseRefused(R"({"compression": []})", "compression");
-  ExpectParseRefused(R"({"compression": false})", "compression");
-  EXPECT_TRUE(JobSpecFromJson(R"({"compression": null})").ok());
-
-  v1::JobSpec spec = Minimal();
-  spec.set_compression_json(R"({"prune": 0.5})");
-  ExpectValidateRefused(spec, "compression");
 }
 
 // Each bound as the task states it, written out here rather than read from
