@@ -24,12 +24,14 @@ Graph Zoo() {
   x = b.Fire("fire", x, 8, 16, 16);
   x = b.Pool("mp", x, OpKind::kMaxPool, 3, 2, 1);
   x = b.ShuffleUnit("sh", x, 32, 64, 2, 2);
+  x = b.ShuffleUnit("sh1", x, 64, 64, 2, 1);  // add, then relu: both in the last conv
   x = b.Conv("dil", x, 16, 3, 1, 2, 1, true, 2);
   x = b.Conv("valid", x, 16, 3, 1, 0);
   x = b.Pool("ap", x, OpKind::kAvgPool, 2, 2);
   x = b.Op("gap", OpKind::kGlobalAvgPool, {x});
   x = b.Op("flat", OpKind::kFlatten, {x});
   x = b.Act("fc1_relu", b.Dense("fc1", x, 32), OpKind::kRelu);
+  x = b.Op("res", OpKind::kAdd, {x, b.Dense("fc1b", x, 32)});  // a dense's add stays apart
   x = b.Op("drop", OpKind::kDropout, {x});
   b.Dense("fc2", x, 10);
   return g;
@@ -49,8 +51,9 @@ TEST(KernelKeyTest, KeysOfAMobileNetAreStable) {
           "conv k1x1 s1 g1 c16>32 in16x14x14 +relu6", "conv k3x3 s2 g32 c32>32 in32x14x14 +relu6",
           "conv k1x1 s1 g1 c32>64 in32x7x7 +relu6", "conv k3x3 s1 g64 c64>64 in64x7x7 +relu6",
           "conv k1x1 s1 g1 c64>128 in64x7x7 +relu6", "conv k1x1 s1 g1 c128>512 in128x7x7 +relu6",
-          "conv k3x3 s1 g512 c512>512 in512x7x7 +relu6", "conv k1x1 s1 g1 c512>128 in512x7x7",
-          "add n2 in128x7x7", "pool gap in128x7x7", "dense c128>10 in128x1x1"));
+          "conv k3x3 s1 g512 c512>512 in512x7x7 +relu6",
+          "conv k1x1 s1 g1 c512>128 in512x7x7 +add",  // the residual add, as a sum post-op
+          "pool gap in128x7x7", "dense c128>10 in128x1x1"));
 }
 
 TEST(KernelKeyTest, OtherOpsNameTheirAttributes) {
@@ -60,7 +63,9 @@ TEST(KernelKeyTest, OtherOpsNameTheirAttributes) {
                            "conv k1x1 s1 g1 c72>6 in72x1x1 +relu",
                            "conv k1x1 s1 g1 c6>72 in6x1x1 +hard_sigmoid",
                            "multiply in72x16x16 by72x1x1",
-                           "add n2 in24x16x16",
+                           "conv k1x1 s1 g1 c72>24 in72x16x16 +add",
+                           "add n2 in32",
+                           "conv k1x1 s1 g2 c16>64 in16x4x4 +add +relu",
                            "concat in16x16x16+16x16x16",
                            "pool max k3 s2 p1 in32x16x16",
                            "conv k1x1 s1 g2 c32>16 in32x8x8 +relu",

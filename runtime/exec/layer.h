@@ -42,16 +42,20 @@ struct Value {
 };
 
 // Rewrites the net makes while it is built. Inference: batch norm folded
-// into the conv or dense before it, activations fused as post-ops, dropout
+// into the conv or dense before it, activations fused as post-ops, a
+// residual add after a conv done by the conv as a sum post-op, dropout
 // removed. Both modes: a ReLU after batch norm runs inside it.
 struct FusionPlan {
-  std::vector<int> alias;                  // node -> node whose value it is, or -1
-  std::vector<int> folded_bn;              // conv/dense -> batch-norm node folded in, or -1
-  std::vector<std::vector<int>> fused;     // conv/dense/batch norm -> activations applied in it
+  std::vector<int> alias;      // node -> node whose value it is, or -1
+  std::vector<int> folded_bn;  // conv/dense -> batch-norm node folded in, or -1
+  // conv/dense/batch norm -> activations applied in it, in order; a conv's
+  // list may hold an add (a sum post-op) and the activation after it.
+  std::vector<std::vector<int>> fused;
+  std::vector<int> sum_residual;  // conv -> the add's other input, summed in place, or -1
 };
 
 struct NetLists {
-  std::vector<Step> load;      // before a forward pass, when the weights changed
+  std::vector<Step> load;  // before a forward pass, when the weights changed
   std::vector<Step> forward;
   std::vector<Step> backward;
   std::vector<Step> grad_out;  // gradients to their canonical layout
@@ -116,6 +120,10 @@ class NetBuilder {
   // the canonical gradient at the end of backward.
   dnnl::memory GradMemory(const char* part, const MemDesc& md);
   ParamTensor* Param(const char* part);
+  // The bytes of parameter memory `m` (from ParamMemory or DerivedParamMemory)
+  // read through another descriptor of the same size, e.g. with its axes
+  // permuted; it follows `m` when a reload re-points it.
+  dnnl::memory ParamView(const dnnl::memory& m, const MemDesc& md);
   // Tells every net sharing the store that values changed (running statistics).
   void TouchParams() { store_->Touch(); }
   ParamStore* store() { return store_; }

@@ -18,20 +18,35 @@ double MsSince(Clock::time_point t0) {
 const char* StepKindName(const dnnl::primitive& p) {
   using K = dnnl::primitive::kind;
   switch (p.get_kind()) {
-    case K::reorder: return "reorder";
-    case K::concat: return "concat";
-    case K::sum: return "sum";
-    case K::convolution: return "convolution";
-    case K::eltwise: return "eltwise";
-    case K::softmax: return "softmax";
+    case K::reorder:
+      return "reorder";
+    case K::concat:
+      return "concat";
+    case K::sum:
+      return "sum";
+    case K::convolution:
+      return "convolution";
+    case K::eltwise:
+      return "eltwise";
+    case K::softmax:
+      return "softmax";
     case K::pooling:
-    case K::pooling_v2: return "pooling";
-    case K::batch_normalization: return "batch_norm";
-    case K::inner_product: return "inner_product";
-    case K::shuffle: return "shuffle";
-    case K::binary: return "binary";
-    case K::reduction: return "reduction";
-    default: return "primitive";
+    case K::pooling_v2:
+      return "pooling";
+    case K::batch_normalization:
+      return "batch_norm";
+    case K::inner_product:
+      return "inner_product";
+    case K::matmul:
+      return "matmul";
+    case K::shuffle:
+      return "shuffle";
+    case K::binary:
+      return "binary";
+    case K::reduction:
+      return "reduction";
+    default:
+      return "primitive";
   }
 }
 
@@ -42,6 +57,32 @@ bool SingleConsumer(const GraphInfo& info, int v, int* consumer) {
   return info.nodes[c[0]].inputs.size() == 1;
 }
 
+// The add `add` of a conv's result (the chain ending at `cur`) and another
+// value `r`, done by the conv as a sum post-op into r's own buffer: allowed
+// when r is a buffer of its own (not the image, not a view made by flatten
+// or inference dropout) and everything else that reads that buffer has run
+// before the conv `v` writes into it.
+int ResidualForSum(const Graph& graph, const GraphInfo& info, const FusionPlan& plan,
+                   const std::vector<int>& position, int v, int cur, int add) {
+  const std::vector<int>& ins = info.nodes[add].inputs;
+  if (ins.size() != 2 || add == info.output) return -1;
+  const int r = ins[0] == cur ? ins[1] : ins[0];
+  if (r == kGraphInput || r == cur || (ins[0] != cur && ins[1] != cur)) return -1;
+  auto root = [&](int u) {
+    while (plan.alias[u] >= 0) u = plan.alias[u];
+    return u;
+  };
+  const int owner = root(r);
+  const OpKind op = graph.nodes[owner].op;
+  if (op == OpKind::kFlatten || op == OpKind::kDropout || owner == info.output) return -1;
+  for (int u : info.order) {  // the owner and what aliases it (order: fused ones may come late)
+    if (root(u) != owner) continue;
+    for (int c : info.nodes[u].consumers)
+      if (c != add && root(c) != owner && position[c] >= position[v]) return -1;
+  }
+  return r;
+}
+
 }  // namespace
 
 FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
@@ -50,6 +91,9 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
   plan.alias.assign(n, -1);
   plan.folded_bn.assign(n, -1);
   plan.fused.assign(n, {});
+  plan.sum_residual.assign(n, -1);
+  std::vector<int> position(n, 0);
+  for (size_t i = 0; i < info.order.size(); ++i) position[info.order[i]] = static_cast<int>(i);
   for (int v : info.order) {
     const OpKind op = graph.nodes[v].op;
     int next = -1;
@@ -72,14 +116,31 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
       if (SingleConsumer(info, cur, &next) && IsActivation(graph.nodes[next].op)) {
         plan.fused[v].push_back(next);
         plan.alias[next] = v;
+        cur = next;
+      }
+      // A residual add after a conv (MBConv, ShuffleNet): a sum post-op,
+      // then the activation after the add, if any.
+      const std::vector<int>& after = info.nodes[cur].consumers;
+      if (op == OpKind::kConv && cur != info.output && after.size() == 1 &&
+          graph.nodes[after[0]].op == OpKind::kAdd) {
+        const int add = after[0];
+        const int r = ResidualForSum(graph, info, plan, position, v, cur, add);
+        if (r >= 0) {
+          plan.sum_residual[v] = r;
+          plan.fused[v].push_back(add);
+          plan.alias[add] = v;
+          if (SingleConsumer(info, add, &next) && IsActivation(graph.nodes[next].op)) {
+            plan.fused[v].push_back(next);
+            plan.alias[next] = v;
+          }
+        }
       }
     }
   }
   return plan;
 }
 
-CompiledNet::CompiledNet(Graph graph, GraphInfo info, ParamStore* params,
-                         const NetOptions& options)
+CompiledNet::CompiledNet(Graph graph, GraphInfo info, ParamStore* params, const NetOptions& options)
     : graph_(std::move(graph)), info_(std::move(info)), params_(params), options_(options) {}
 
 CompiledNet::~CompiledNet() = default;
@@ -88,7 +149,8 @@ absl::StatusOr<std::unique_ptr<CompiledNet>> CompiledNet::Create(const Graph& gr
                                                                  ParamStore* params,
                                                                  const NetOptions& options) {
   if (options.batch < 1 || options.batch > (1 << 16))
-    return absl::InvalidArgumentError(absl::StrCat("batch: ", options.batch, " is outside [1, 65536]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch: ", options.batch, " is outside [1, 65536]"));
   absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
   if (!info.ok()) return info.status();
   for (int v = 0; v < static_cast<int>(graph.nodes.size()); ++v) {
@@ -137,7 +199,8 @@ absl::Status CompiledNet::Build() {
       s = DnnlStatus(e, "forward");
     }
     if (!s.ok())
-      return absl::Status(s.code(), absl::StrCat("node '", graph_.nodes[v].name, "': ", s.message()));
+      return absl::Status(s.code(),
+                          absl::StrCat("node '", graph_.nodes[v].name, "': ", s.message()));
   }
 
   // The logits: the output, or in training the input of a trailing softmax.
@@ -214,7 +277,8 @@ void CompiledNet::Run(std::vector<Step>& list, const char* phase, bool forward) 
     profile_.by_step[absl::StrCat(phase, " ", s.node >= 0 ? graph_.nodes[s.node].name : "net", " ",
                                   s.fn ? "function" : StepKindName(s.prim))] += ms;
     if (forward && s.node >= 0) {
-      if (profile_.forward_node_ms.empty()) profile_.forward_node_ms.assign(graph_.nodes.size(), 0.0);
+      if (profile_.forward_node_ms.empty())
+        profile_.forward_node_ms.assign(graph_.nodes.size(), 0.0);
       profile_.forward_node_ms[s.node] += ms;
     }
   }

@@ -1,6 +1,6 @@
-#include "runtime/exec/layer.h"
-
 #include <cstring>
+
+#include "runtime/exec/layer.h"
 
 namespace edgenas {
 
@@ -137,7 +137,8 @@ dnnl::memory NetBuilder::ParamMemory(const char* part, const MemDesc& md) {
   MemDesc canonical = PlainDesc(md.dims());
   dnnl::memory user(canonical, CpuEngine(), t->values.data());
   // The store may have replaced the vector (same key, same dims): re-point first.
-  lists_.load.push_back(Step{dnnl::primitive(), {}, [user, t] { user.set_data_handle(t->values.data()); }, node_});
+  lists_.load.push_back(
+      Step{dnnl::primitive(), {}, [user, t] { user.set_data_handle(t->values.data()); }, node_});
   if (md == canonical) return user;
   dnnl::memory mem = Alloc(md);
   Reorder(&lists_.load, user, mem);
@@ -161,6 +162,13 @@ dnnl::memory NetBuilder::DerivedParamMemory(const std::vector<int64_t>& dims, co
   dnnl::memory mem = Alloc(md);
   Reorder(&lists_.load, user, mem);
   return mem;
+}
+
+dnnl::memory NetBuilder::ParamView(const dnnl::memory& m, const MemDesc& md) {
+  dnnl::memory view(md, CpuEngine(), m.get_data_handle());
+  lists_.load.push_back(
+      Step{dnnl::primitive(), {}, [m, view] { view.set_data_handle(m.get_data_handle()); }, node_});
+  return view;
 }
 
 dnnl::memory NetBuilder::GradMemory(const char* part, const MemDesc& md) {

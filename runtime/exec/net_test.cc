@@ -29,7 +29,9 @@ std::string Stem(GraphBuilder& b, int c, const std::string& name = "stem") {
 std::vector<OpCase> OpCases() {
   std::vector<OpCase> cases;
   auto add = [&](std::string name, std::function<void(GraphBuilder&, Graph&)> f,
-                 Shape3 in = Shape3{3, 9, 9}) { cases.push_back({std::move(name), std::move(f), in}); };
+                 Shape3 in = Shape3{3, 9, 9}) {
+    cases.push_back({std::move(name), std::move(f), in});
+  };
   add("conv", [](GraphBuilder& b, Graph&) { b.Dense("fc", b.Conv("c", "input", 4, 3, 1, 1), 5); });
   add("conv_strided_dilated_nobias", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Conv("c", "input", 6, 3, 2, 2, 1, false, 2), 5);
@@ -40,9 +42,8 @@ std::vector<OpCase> OpCases() {
     g.nodes.back().conv.pad_w = 2;
     b.Dense("fc", x, 5);
   });
-  add("conv_grouped", [](GraphBuilder& b, Graph&) {
-    b.Dense("fc", b.Conv("g", Stem(b, 6), 6, 3, 1, 1, 3), 5);
-  });
+  add("conv_grouped",
+      [](GraphBuilder& b, Graph&) { b.Dense("fc", b.Conv("g", Stem(b, 6), 6, 3, 1, 1, 3), 5); });
   add("conv_depthwise", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Conv("dw", Stem(b, 16), 16, 3, 2, 1, 16), 5);
   });
@@ -62,6 +63,15 @@ std::vector<OpCase> OpCases() {
     b.Dense("fc2", b.Act("r", b.Dense("fc1", x, 7), OpKind::kRelu), 5);
   });
   add("dense_nobias", [](GraphBuilder& b, Graph&) { b.Dense("fc", Stem(b, 4), 5, false); });
+  // 16 x 9 x 9 = 1296 features: inference runs these as matmuls (dense_layer.cc),
+  // with batch norm folded in and the activation fused, or with the bias alone.
+  add("dense_wide_folded_bn", [](GraphBuilder& b, Graph&) {
+    std::string x = b.BatchNorm("bn", b.Dense("fc1", Stem(b, 16), 6, false));
+    b.Dense("fc2", b.Act("a", x, OpKind::kHardSwish), 5);
+  });
+  add("dense_wide_bias", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc2", b.Act("a", b.Dense("fc1", Stem(b, 16), 6), OpKind::kTanh), 5);
+  });
   add("max_pool", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Pool("p", Stem(b, 4), OpKind::kMaxPool, 3, 2, 1), 5);
   });
@@ -71,7 +81,8 @@ std::vector<OpCase> OpCases() {
   add("global_avg_pool", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Op("p", OpKind::kGlobalAvgPool, {Stem(b, 20)}), 5);
   });
-  add("batch_norm", [](GraphBuilder& b, Graph&) { b.Dense("fc", b.BatchNorm("bn", Stem(b, 5)), 5); });
+  add("batch_norm",
+      [](GraphBuilder& b, Graph&) { b.Dense("fc", b.BatchNorm("bn", Stem(b, 5)), 5); });
   add("batch_norm_flat", [](GraphBuilder& b, Graph&) {
     std::string x = b.Dense("fc1", b.Op("flat", OpKind::kFlatten, {"input"}), 6);
     b.Dense("fc2", b.BatchNorm("bn", x), 5);
@@ -93,6 +104,21 @@ std::vector<OpCase> OpCases() {
     std::string r = b.Act("r", x, OpKind::kTanh);
     b.Dense("fc", b.Op("sum", OpKind::kAdd, {x, r}), 5);
   });
+  // Inference sums a conv's result into the residual's own buffer (a sum
+  // post-op): chained, so the second add goes into a buffer already summed into.
+  add("add_residual_chain", [](GraphBuilder& b, Graph&) {
+    std::string x = b.MBConv("m1", Stem(b, 16), 16, 16, 2, 3, 1);
+    x = b.MBConv("m2", x, 16, 16, 2, 3, 1);
+    b.Dense("fc", b.Op("gap", OpKind::kGlobalAvgPool, {x}), 5);
+  });
+  // x is read by conv z after conv y: y + x must not overwrite x; z + s may
+  // sum into s, which nothing reads afterwards.
+  add("add_residual_read_later", [](GraphBuilder& b, Graph&) {
+    std::string x = Stem(b, 16);
+    std::string s = b.Op("s", OpKind::kAdd, {b.Conv("y", x, 16, 1), x});
+    std::string z = b.Conv("z", x, 16, 3);
+    b.Dense("fc", b.Op("t", OpKind::kAdd, {s, z}), 5);
+  });
   add("multiply", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.Op("m", OpKind::kMultiply, {Stem(b, 4, "a"), Stem(b, 4, "b")}), 5);
   });
@@ -102,7 +128,8 @@ std::vector<OpCase> OpCases() {
     b.Dense("fc", b.Op("m", OpKind::kMultiply, {x, s}), 5);
   });
   add("concat", [](GraphBuilder& b, Graph&) {
-    std::string x = b.Op("cat", OpKind::kConcat, {Stem(b, 5, "a"), Stem(b, 11, "b"), Stem(b, 17, "c")});
+    std::string x =
+        b.Op("cat", OpKind::kConcat, {Stem(b, 5, "a"), Stem(b, 11, "b"), Stem(b, 17, "c")});
     b.Dense("fc", b.Conv("mix", x, 4, 1), 5);
   });
   add("channel_shuffle", [](GraphBuilder& b, Graph& g) {
@@ -125,7 +152,8 @@ std::vector<OpCase> OpCases() {
   add("block_dw_separable", [](GraphBuilder& b, Graph&) {
     b.Dense("fc", b.DepthwiseSeparable("ds", Stem(b, 8), 8, 12, 3, 2), 5);
   });
-  add("block_fire", [](GraphBuilder& b, Graph&) { b.Dense("fc", b.Fire("fire", Stem(b, 8), 3, 5, 6), 5); });
+  add("block_fire",
+      [](GraphBuilder& b, Graph&) { b.Dense("fc", b.Fire("fire", Stem(b, 8), 3, 5, 6), 5); });
   add("block_shuffle_unit", [](GraphBuilder& b, Graph&) {
     std::string x = b.ShuffleUnit("s1", Stem(b, 12), 12, 12, 3, 1);
     x = b.ShuffleUnit("s2", x, 12, 24, 3, 2);
@@ -258,7 +286,9 @@ TEST_P(OpTest, GradientsMatchFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::ValuesIn(OpCases()),
-                         [](const ::testing::TestParamInfo<OpCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<OpCase>& info) {
+                           return info.param.name;
+                         });
 
 class PresetTest : public ::testing::TestWithParam<std::string> {};
 
@@ -314,6 +344,31 @@ TEST(SharedParamsTest, AnInferenceNetSeesWhatATrainingNetChanged) {
   store.Touch();
   (*infer)->Forward(x.data());
   EXPECT_NEAR((*infer)->Logits()[0], before + 1.0f, 1e-5);
+}
+
+// cnn-bn's fc1 (3136 -> 128) runs as a matmul in inference, its weights read
+// through a transposed view of the reordered store values.
+TEST(SharedParamsTest, AMatmulDenseSeesChangedWeights) {
+  Graph g = *Preset("cnn-bn");
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store = RandomParams(g, info, 1);
+  auto infer = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
+  ASSERT_TRUE(infer.ok());
+  std::vector<float> x = RandomInput(g, 1, 2);
+  (*infer)->Forward(x.data());
+  const std::vector<float> before((*infer)->Logits(), (*infer)->Logits() + 10);
+  for (float& w : store.Find("fc1/weight")->values) w *= -0.5f;
+  store.Touch();
+  (*infer)->Forward(x.data());
+  auto fresh = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
+  ASSERT_TRUE(fresh.ok());
+  (*fresh)->Forward(x.data());
+  double changed = 0;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_NEAR((*infer)->Logits()[i], (*fresh)->Logits()[i], 1e-5) << i;
+    changed += std::abs((*infer)->Logits()[i] - before[i]);
+  }
+  EXPECT_GT(changed, 1e-3);
 }
 
 TEST(DropoutTest, TrainingMasksAndScalesAndBackpropagatesThroughTheMask) {

@@ -28,6 +28,10 @@ dnnl::post_ops ActivationPostOps(const Graph& graph, const std::vector<int>& act
   dnnl::post_ops ops;
   for (int v : acts) {
     const Node& n = graph.nodes[v];
+    if (n.op == OpKind::kAdd) {
+      ops.append_sum(1.0f);
+      continue;
+    }
     for (const EltwiseStep& s : ActivationSteps(n.op, n.alpha))
       ops.append_eltwise(1.0f, s.alg, s.alpha, s.beta);
   }

@@ -19,7 +19,8 @@ struct EltwiseStep {
 // clip_v2(-3, 3) followed by linear(1/6, 1/2), i.e. relu6(x + 3) / 6.
 std::vector<EltwiseStep> ActivationSteps(OpKind op, float alpha);
 
-// Post-ops applying the activation nodes `acts` of `graph` in order.
+// Post-ops applying the activation nodes `acts` of `graph` in order; an add
+// among them is a sum post-op (the destination's prior contents added).
 dnnl::post_ops ActivationPostOps(const Graph& graph, const std::vector<int>& acts);
 
 }  // namespace edgenas

@@ -12,7 +12,8 @@ class ActivationLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
     steps_ = ActivationSteps(b.node().op, b.node().alpha);
-    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    const prop_kind prop =
+        b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::memory x = b.In(0).mem;
     for (size_t i = 0; i < steps_.size(); ++i) {
       const EltwiseStep& s = steps_[i];

@@ -17,8 +17,10 @@ class BatchNormLayer : public Layer {
     const MemDesc vec = PlainDesc({channels});
     flags_ = normalization_flags::use_scale | normalization_flags::use_shift;
     if (!b.training()) flags_ = flags_ | normalization_flags::use_global_stats;
-    if (!b.plan().fused[b.node_index()].empty()) flags_ = flags_ | normalization_flags::fuse_norm_relu;
-    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    if (!b.plan().fused[b.node_index()].empty())
+      flags_ = flags_ | normalization_flags::fuse_norm_relu;
+    const prop_kind prop =
+        b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::batch_normalization_forward::desc desc(prop, data, n.bn_epsilon, flags_);
     fwd_pd_ = dnnl::batch_normalization_forward::primitive_desc(desc, CpuEngine());
     b.SetOutput(fwd_pd_.dst_desc());
@@ -33,8 +35,9 @@ class BatchNormLayer : public Layer {
       var_ = b.ParamMemory("running_var", vec);
     }
     Args args{{DNNL_ARG_SRC, src_},     {DNNL_ARG_DST, b.Out().mem}, {DNNL_ARG_SCALE, scale_},
-              {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_},       {DNNL_ARG_VARIANCE, var_}};
-    if (b.training() && (flags_ & normalization_flags::fuse_norm_relu) != normalization_flags::none) {
+              {DNNL_ARG_SHIFT, shift_}, {DNNL_ARG_MEAN, mean_},      {DNNL_ARG_VARIANCE, var_}};
+    if (b.training() &&
+        (flags_ & normalization_flags::fuse_norm_relu) != normalization_flags::none) {
       workspace_ = b.Alloc(fwd_pd_.workspace_desc());
       args[DNNL_ARG_WORKSPACE] = workspace_;
     }

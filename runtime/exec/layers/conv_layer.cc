@@ -30,22 +30,36 @@ class ConvLayer : public Layer {
     has_bias_ = a.bias || folded >= 0;
     const MemDesc bias_md = PlainDesc({a.out_channels});
 
-    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    const prop_kind prop =
+        b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::primitive_attr attr;
-    if (!b.training()) attr.set_post_ops(ActivationPostOps(b.graph(), b.plan().fused[b.node_index()]));
+    if (!b.training())
+      attr.set_post_ops(ActivationPostOps(b.graph(), b.plan().fused[b.node_index()]));
     auto desc = has_bias_
-        ? dnnl::convolution_forward::desc(prop, algorithm::convolution_direct, AnyDesc(in),
-                                          AnyDesc(wdims_), bias_md, AnyDesc(out), strides_,
-                                          dilates_, pad_, pad_)
-        : dnnl::convolution_forward::desc(prop, algorithm::convolution_direct, AnyDesc(in),
-                                          AnyDesc(wdims_), AnyDesc(out), strides_, dilates_, pad_,
-                                          pad_);
+                    ? dnnl::convolution_forward::desc(prop, algorithm::convolution_direct,
+                                                      AnyDesc(in), AnyDesc(wdims_), bias_md,
+                                                      AnyDesc(out), strides_, dilates_, pad_, pad_)
+                    : dnnl::convolution_forward::desc(prop, algorithm::convolution_direct,
+                                                      AnyDesc(in), AnyDesc(wdims_), AnyDesc(out),
+                                                      strides_, dilates_, pad_, pad_);
     fwd_pd_ = dnnl::convolution_forward::primitive_desc(desc, attr, CpuEngine());
 
     src_ = b.InputAs(0, fwd_pd_.src_desc());
     LayerWeights w = LoadWeights(b, fwd_pd_.weights_desc(), bias_md, a.bias);
     weights_ = w.weights;
-    b.SetOutput(fwd_pd_.dst_desc());
+    const int residual = b.training() ? -1 : b.plan().sum_residual[b.node_index()];
+    if (residual < 0) {
+      b.SetOutput(fwd_pd_.dst_desc());
+    } else if (const Value& r = b.values()[residual]; r.md == fwd_pd_.dst_desc()) {
+      // The residual add is a sum post-op: the conv adds into r's buffer,
+      // which nothing reads after this (PlanFusion checked).
+      b.Out().md = r.md;
+      b.Out().mem = r.mem;
+    } else {  // layouts differ: the residual is copied into the conv's output first
+      b.SetOutput(fwd_pd_.dst_desc());
+      b.Forward(dnnl::reorder(r.mem, b.Out().mem),
+                {{DNNL_ARG_FROM, r.mem}, {DNNL_ARG_TO, b.Out().mem}});
+    }
     Args args{{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, b.Out().mem}};
     if (has_bias_) args[DNNL_ARG_BIAS] = w.bias;
     b.Forward(dnnl::convolution_forward(fwd_pd_), std::move(args));
@@ -57,8 +71,8 @@ class ConvLayer : public Layer {
     const MemDesc bias_md = PlainDesc({b.node().conv.out_channels});
     if (b.InputNeedsGrad(0)) {
       dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, AnyDesc(in),
-                                                 AnyDesc(wdims_), AnyDesc(out), strides_,
-                                                 dilates_, pad_, pad_);
+                                                 AnyDesc(wdims_), AnyDesc(out), strides_, dilates_,
+                                                 pad_, pad_);
       dnnl::convolution_backward_data::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
       dnnl::memory diff_src = b.Alloc(pd.diff_src_desc());
       b.Backward(dnnl::convolution_backward_data(pd),
@@ -67,13 +81,12 @@ class ConvLayer : public Layer {
                   {DNNL_ARG_DIFF_SRC, diff_src}});
       b.AddInputGrad(0, diff_src);
     }
-    auto desc = has_bias_
-        ? dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, AnyDesc(in),
-                                                   AnyDesc(wdims_), bias_md, AnyDesc(out),
-                                                   strides_, dilates_, pad_, pad_)
-        : dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, AnyDesc(in),
-                                                   AnyDesc(wdims_), AnyDesc(out), strides_,
-                                                   dilates_, pad_, pad_);
+    auto desc = has_bias_ ? dnnl::convolution_backward_weights::desc(
+                                algorithm::convolution_direct, AnyDesc(in), AnyDesc(wdims_),
+                                bias_md, AnyDesc(out), strides_, dilates_, pad_, pad_)
+                          : dnnl::convolution_backward_weights::desc(
+                                algorithm::convolution_direct, AnyDesc(in), AnyDesc(wdims_),
+                                AnyDesc(out), strides_, dilates_, pad_, pad_);
     dnnl::convolution_backward_weights::primitive_desc pd(desc, CpuEngine(), fwd_pd_);
     const bool depthwise = wdims_.size() == 5 && wdims_[1] == 1 && wdims_[2] == 1;
     if (depthwise && std::string(pd.impl_info_str()).rfind("jit", 0) != 0) {

@@ -27,7 +27,8 @@ class MultiplyLayer : public Layer {
       dnnl::binary::desc desc(algorithm::binary_mul, dy.get_desc(), b_.get_desc(), a_.get_desc());
       dnnl::binary::primitive_desc pd(desc, CpuEngine());
       dnnl::memory da = b.Alloc(pd.dst_desc());
-      b.Backward(dnnl::binary(pd), {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, b_}, {DNNL_ARG_DST, da}});
+      b.Backward(dnnl::binary(pd),
+                 {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, b_}, {DNNL_ARG_DST, da}});
       b.AddInputGrad(0, da);
     }
     if (b.InputNeedsGrad(1)) {
@@ -37,19 +38,21 @@ class MultiplyLayer : public Layer {
                               broadcast ? a_.get_desc() : bmd);
       dnnl::binary::primitive_desc pd(desc, CpuEngine());
       dnnl::memory prod = b.Alloc(pd.dst_desc());
-      b.Backward(dnnl::binary(pd), {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, a_}, {DNNL_ARG_DST, prod}});
+      b.Backward(dnnl::binary(pd),
+                 {{DNNL_ARG_SRC_0, dy}, {DNNL_ARG_SRC_1, a_}, {DNNL_ARG_DST, prod}});
       if (broadcast) {
         // The sum over H and W as an average pool over the whole image, scaled
         // back by H * W: oneDNN's reduction on blocked layouts is a slow
         // reference loop, its pooling is jitted.
         const dnnl::memory::dims d = a_.get_desc().dims();
         dnnl::post_ops scale;
-        scale.append_eltwise(1.0f, algorithm::eltwise_linear, static_cast<float>(d[2] * d[3]), 0.0f);
+        scale.append_eltwise(1.0f, algorithm::eltwise_linear, static_cast<float>(d[2] * d[3]),
+                             0.0f);
         dnnl::primitive_attr attr;
         attr.set_post_ops(scale);
-        dnnl::pooling_forward::desc pdesc(dnnl::prop_kind::forward_inference,
-                                          algorithm::pooling_avg_exclude_padding, prod.get_desc(),
-                                          AnyDesc(bmd.dims()), {1, 1}, {d[2], d[3]}, {0, 0}, {0, 0});
+        dnnl::pooling_forward::desc pdesc(
+            dnnl::prop_kind::forward_inference, algorithm::pooling_avg_exclude_padding,
+            prod.get_desc(), AnyDesc(bmd.dims()), {1, 1}, {d[2], d[3]}, {0, 0}, {0, 0});
         dnnl::pooling_forward::primitive_desc ppd(pdesc, attr, CpuEngine());
         dnnl::memory db = b.Alloc(ppd.dst_desc());
         b.Backward(dnnl::pooling_forward(ppd), {{DNNL_ARG_SRC, prod}, {DNNL_ARG_DST, db}});

@@ -25,7 +25,8 @@ class PoolLayer : public Layer {
       strides_ = {n.pool.stride_h, n.pool.stride_w};
       pad_ = {n.pool.pad_h, n.pool.pad_w};
     }
-    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    const prop_kind prop =
+        b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::pooling_forward::desc desc(prop, alg_, b.In(0).md, AnyDesc(b.OutDims()), strides_,
                                      kernel_, pad_, pad_);
     fwd_pd_ = dnnl::pooling_forward::primitive_desc(desc, CpuEngine());

@@ -15,11 +15,13 @@ class ShuffleLayer : public Layer {
     // view (C / group_size, group_size) becomes (group_size, C / group_size).
     // ShuffleNet's view is (groups, C / groups), so group_size = C / groups.
     group_size_ = static_cast<int>(channels / b.node().shuffle_groups);
-    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    const prop_kind prop =
+        b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::shuffle_forward::desc desc(prop, b.In(0).md, 1, group_size_);
     fwd_pd_ = dnnl::shuffle_forward::primitive_desc(desc, CpuEngine());
     b.SetOutput(fwd_pd_.dst_desc());
-    b.Forward(dnnl::shuffle_forward(fwd_pd_), {{DNNL_ARG_SRC, b.In(0).mem}, {DNNL_ARG_DST, b.Out().mem}});
+    b.Forward(dnnl::shuffle_forward(fwd_pd_),
+              {{DNNL_ARG_SRC, b.In(0).mem}, {DNNL_ARG_DST, b.Out().mem}});
     return absl::OkStatus();
   }
 

@@ -10,11 +10,13 @@ using dnnl::prop_kind;
 class SoftmaxLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
-    const prop_kind prop = b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
+    const prop_kind prop =
+        b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
     dnnl::softmax_forward::desc desc(prop, b.In(0).md, 1);
     fwd_pd_ = dnnl::softmax_forward::primitive_desc(desc, CpuEngine());
     b.SetOutput(fwd_pd_.dst_desc());
-    b.Forward(dnnl::softmax_forward(fwd_pd_), {{DNNL_ARG_SRC, b.In(0).mem}, {DNNL_ARG_DST, b.Out().mem}});
+    b.Forward(dnnl::softmax_forward(fwd_pd_),
+              {{DNNL_ARG_SRC, b.In(0).mem}, {DNNL_ARG_DST, b.Out().mem}});
     return absl::OkStatus();
   }
 
