@@ -290,6 +290,19 @@ INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::ValuesIn(OpCases()),
                            return info.param.name;
                          });
 
+// Training at batch 16 or more runs a 3x3 stride-1 conv of 16+ channels
+// with Winograd forward and backward data on AVX-512 (conv_layer.cc); the op
+// cases above (batch 2 and 3) stay direct.
+TEST(WinogradTest, TrainingAtBatch16MatchesReferenceAndFiniteDifferences) {
+  Graph g;
+  g.input = Shape3{3, 9, 9};
+  g.num_classes = 5;
+  GraphBuilder b(&g);
+  b.Dense("fc", b.Conv("c", Stem(b, 16), 24, 3, 1, 1), 5);
+  ExpectForwardMatchesReference(g, NetMode::kTrain, 16);
+  ExpectGradientsMatchFiniteDifferences(g, 16, 12);
+}
+
 class PresetTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PresetTest, InferenceForwardMatchesReference) {

@@ -11,7 +11,10 @@ optimize_for_inference) and training memory format (contiguous, channels_last).
 Latency is measured as TVM's runner and `edgenas bench` do: warm-up, then
 `repeat` repeats of `number` runs, median of the per-run means.
 
-  /usr/bin/python3 tests/bench/runtime_vs_pytorch.py [--edgenas BIN] [--quick] [--check]
+  /usr/bin/python3 tests/bench/runtime_vs_pytorch.py [--edgenas BIN] [--floor BIN] [--quick] [--check]
+
+Beside each batch-1 target it prints the fp32 floor of that preset on this CPU
+(tests/bench/fp32_floor.cc): the least time any fp32 engine could take.
 
 Exits 0 unless something crashed; with --check, exits 1 when a target fails.
 """
@@ -269,7 +272,18 @@ def print_table(rows):
               f"b1: {show(t['latency']['variants'])}")
 
 
-def check_targets(rows):
+def fp32_floor(floor_bin, presets, max_wait):
+    """The least batch-1 time per preset any fp32 engine can reach on this CPU at 2
+    threads (tests/bench/fp32_floor.cc), or {} when that tool is not built."""
+    if not floor_bin or not os.path.exists(floor_bin):
+        print(f"note: {floor_bin or 'fp32_floor'} not built: no fp32 floor printed", file=sys.stderr)
+        return {}
+    out, _ = quiet_run([floor_bin, "--threads", "2", "--presets", ",".join(presets), "--json"], 2,
+                       max_wait)
+    return {p: v["floor_ms"] for p, v in out["presets"].items()} | {"_peak": out["peak_gfma_per_s"]}
+
+
+def check_targets(rows, floors):
     """The issue's targets, judged twice: against the baseline the issue names
     (PyTorch eager: contiguous training, eval + no_grad inference) and against
     PyTorch's fastest variant found above (channels_last training, JIT-frozen and
@@ -304,6 +318,11 @@ def check_targets(rows):
         best_verdict = "meets" if best >= bound else "misses"
         print(f"  {verdict:<6}  {preset:<14} {what} {base:.2f}x >= {bound}x vs the issue baseline; "
               f"{best:.2f}x vs PyTorch's fastest ({best_verdict} it)" + (" (contended)" if r["contended"] else ""))
+        if kind == "latency" and preset in floors and isinstance(base_ms, float):
+            floor = floors[preset]
+            print(f"          {'':<14} fp32 floor on this CPU {floor:.4f} ms (FMA peak "
+                  f"{floors['_peak']:.0f} G/s, weights read from cache): no fp32 engine "
+                  f"can be more than {base_ms / floor:.2f}x lower than PyTorch's {base_ms:.4f} ms")
     return failed
 
 
@@ -379,6 +398,10 @@ def main():
     ap.add_argument("--edgenas", default=os.environ.get("EDGENAS_BIN") or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "server", "edgenas"),
                     help="edgenas binary (default: $EDGENAS_BIN, else build/server/edgenas)")
+    ap.add_argument("--floor", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                                    "..", "build", "tests", "bench", "fp32_floor"),
+                    help="fp32_floor binary, for the least batch-1 time an fp32 engine can reach "
+                         "(default: build/tests/bench/fp32_floor)")
     ap.add_argument("--quick", action="store_true", help="fewer repeats and steps")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     ap.add_argument("--max-wait", type=float, default=300,
@@ -395,7 +418,7 @@ def main():
     print_env(binary, rows[-1]["torch"]["train"]["env"], rows[-1]["edgenas"].get("isa", "?"),
               a.quick)
     print_table(rows)
-    failed = check_targets(rows)
+    failed = check_targets(rows, fp32_floor(a.floor, a.presets.split(","), a.max_wait))
     for n in notes:
         print(f"note: {n}")
     if a.check and failed:
