@@ -58,7 +58,9 @@ absl::StatusOr<TrainBenchResult> MeasureTrainingThroughput(const Graph& graph,
   r.step_ms_mean = total / o.steps;
   r.images_per_s = o.batch / (r.step_ms_median / 1000.0);
   r.primitive_ms_mean = net.profile().primitive_ms / o.steps;
-  r.overhead_fraction = std::max(0.0, 1.0 - r.primitive_ms_mean / r.step_ms_mean);
+  r.kernel_ms_mean = net.profile().kernel_ms / o.steps;
+  r.overhead_fraction =
+      std::max(0.0, 1.0 - (r.primitive_ms_mean + r.kernel_ms_mean) / r.step_ms_mean);
   for (const auto& [key, ms] : net.profile().by_step) r.step_breakdown_ms[key] = ms / o.steps;
   return r;
 }

@@ -23,8 +23,9 @@ struct TrainBenchResult {
   double images_per_s = 0;
   double step_ms_median = 0;
   double step_ms_mean = 0;
-  double primitive_ms_mean = 0;  // per step, inside oneDNN primitives
-  double overhead_fraction = 0;  // 1 - primitive time / step time
+  double primitive_ms_mean = 0;                     // per step, inside oneDNN primitives
+  double kernel_ms_mean = 0;                        // per step, inside our own compute kernels
+  double overhead_fraction = 0;                     // 1 - (primitive + kernel time) / step time
   std::map<std::string, double> step_breakdown_ms;  // per step: "backward conv1 convolution" -> ms
 };
 

@@ -30,6 +30,9 @@ struct Step {
   Args args;
   std::function<void()> fn;
   int node = -1;  // for profiles; -1 for the net's own steps
+  // For fn: the name of the compute kernel it runs (our own, e.g. "bn_act"),
+  // or null for bookkeeping (statistics, re-pointing buffers).
+  const char* kernel = nullptr;
 };
 
 // One activation of the net and, in training, its gradient.
@@ -99,9 +102,11 @@ class NetBuilder {
   dnnl::memory BackwardAs(const dnnl::memory& m, const MemDesc& want);
 
   void Forward(const dnnl::primitive& p, Args args);
-  void ForwardFn(std::function<void()> fn);
+  // A step of our own code; `kernel` names it when it is a compute kernel
+  // (profiles count its time as kernel time, not as overhead).
+  void ForwardFn(std::function<void()> fn, const char* kernel = nullptr);
   void Backward(const dnnl::primitive& p, Args args);
-  void BackwardFn(std::function<void()> fn);
+  void BackwardFn(std::function<void()> fn, const char* kernel = nullptr);
 
   // The gradient of the node's output, in Out().md.
   const dnnl::memory& OutDiff() { return Out().diff; }

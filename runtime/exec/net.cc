@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/exec/layers/bn_act.h"
 
 namespace edgenas {
 namespace {
@@ -97,6 +98,7 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
   for (int v : info.order) {
     const OpKind op = graph.nodes[v].op;
     int next = -1;
+    BnAct act;
     if (mode == NetMode::kInference && op == OpKind::kDropout &&
         info.nodes[v].inputs[0] != kGraphInput) {
       plan.alias[v] = info.nodes[v].inputs[0];
@@ -104,6 +106,12 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
                graph.nodes[next].op == OpKind::kRelu) {
       // oneDNN's batch norm applies a ReLU itself (fuse_norm_relu), in
       // training too, where it keeps a mask for the backward pass.
+      plan.fused[v].push_back(next);
+      plan.alias[next] = v;
+    } else if (mode == NetMode::kTrain && op == OpKind::kBatchNorm && plan.alias[v] < 0 &&
+               !info.nodes[v].shape.flat && SingleConsumer(info, v, &next) &&
+               BnActSupports(graph.nodes[next].op, &act)) {
+      // ReLU6, hard-swish, hard-sigmoid: in our batch-norm kernel (bn_act.h).
       plan.fused[v].push_back(next);
       plan.alias[next] = v;
     } else if (mode == NetMode::kInference && (op == OpKind::kConv || op == OpKind::kDense)) {
@@ -268,14 +276,15 @@ void CompiledNet::Run(std::vector<Step>& list, const char* phase, bool forward) 
     if (s.fn) {
       s.fn();
       ms = MsSince(t0);
-      profile_.function_ms += ms;
+      (s.kernel != nullptr ? profile_.kernel_ms : profile_.function_ms) += ms;
     } else {
       s.prim.execute(*stream_, s.args);
       ms = MsSince(t0);
       profile_.primitive_ms += ms;
     }
-    profile_.by_step[absl::StrCat(phase, " ", s.node >= 0 ? graph_.nodes[s.node].name : "net", " ",
-                                  s.fn ? "function" : StepKindName(s.prim))] += ms;
+    profile_.by_step[absl::StrCat(
+        phase, " ", s.node >= 0 ? graph_.nodes[s.node].name : "net", " ",
+        s.fn ? (s.kernel != nullptr ? s.kernel : "function") : StepKindName(s.prim))] += ms;
     if (forward && s.node >= 0) {
       if (profile_.forward_node_ms.empty())
         profile_.forward_node_ms.assign(graph_.nodes.size(), 0.0);

@@ -39,7 +39,8 @@ struct NetOptions {
 struct NetProfile {
   double total_ms = 0;      // wall time inside Forward/Backward
   double primitive_ms = 0;  // inside oneDNN primitives
-  double function_ms = 0;   // inside the net's own steps (dropout, statistics, ...)
+  double kernel_ms = 0;     // inside our own compute kernels (bn_act, dw_conv_grad, dropout)
+  double function_ms = 0;   // inside the net's other steps (statistics, ...)
   int64_t passes = 0;
   // Per (phase, node, step kind): "forward conv1 convolution" -> ms.
   std::map<std::string, double> by_step;
@@ -53,8 +54,7 @@ class CompiledNet {
  public:
   // `params` must hold every tensor of the graph (see InitParams) and outlive
   // the net; the net neither owns nor resizes it.
-  static absl::StatusOr<std::unique_ptr<CompiledNet>> Create(const Graph& graph,
-                                                             ParamStore* params,
+  static absl::StatusOr<std::unique_ptr<CompiledNet>> Create(const Graph& graph, ParamStore* params,
                                                              const NetOptions& options);
 
   // `input`: batch x C x H x W floats, NCHW. Runs the forward list.
@@ -98,8 +98,8 @@ class CompiledNet {
   std::map<std::string, ParamTensor> grads_;
   std::vector<Value> values_;
   Value input_;
-  dnnl::memory logits_;    // plain (batch, classes)
-  dnnl::memory dlogits_;   // plain (batch, classes)
+  dnnl::memory logits_;   // plain (batch, classes)
+  dnnl::memory dlogits_;  // plain (batch, classes)
   uint64_t loaded_version_ = 0;
   NetProfile profile_;
 };

@@ -73,16 +73,16 @@ void NetBuilder::Forward(const dnnl::primitive& p, Args args) {
   lists_.forward.push_back(Step{p, std::move(args), nullptr, node_});
 }
 
-void NetBuilder::ForwardFn(std::function<void()> fn) {
-  lists_.forward.push_back(Step{dnnl::primitive(), {}, std::move(fn), node_});
+void NetBuilder::ForwardFn(std::function<void()> fn, const char* kernel) {
+  lists_.forward.push_back(Step{dnnl::primitive(), {}, std::move(fn), node_, kernel});
 }
 
 void NetBuilder::Backward(const dnnl::primitive& p, Args args) {
   lists_.backward.push_back(Step{p, std::move(args), nullptr, node_});
 }
 
-void NetBuilder::BackwardFn(std::function<void()> fn) {
-  lists_.backward.push_back(Step{dnnl::primitive(), {}, std::move(fn), node_});
+void NetBuilder::BackwardFn(std::function<void()> fn, const char* kernel) {
+  lists_.backward.push_back(Step{dnnl::primitive(), {}, std::move(fn), node_, kernel});
 }
 
 void NetBuilder::AddInputGrad(int k, const dnnl::memory& diff) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/graph/blocks.h"
@@ -86,6 +87,19 @@ std::vector<OpCase> OpCases() {
   add("batch_norm_flat", [](GraphBuilder& b, Graph&) {
     std::string x = b.Dense("fc1", b.Op("flat", OpKind::kFlatten, {"input"}), 6);
     b.Dense("fc2", b.BatchNorm("bn", x), 5);
+  });
+  // Batch norm then an activation: training runs ReLU6, hard-swish and
+  // hard-sigmoid in our kernel (bn_act.h; 20 channels: a padded second
+  // block), ReLU in oneDNN's, tanh apart; after a dense they stay apart.
+  for (OpKind act :
+       {OpKind::kRelu, OpKind::kRelu6, OpKind::kHardSigmoid, OpKind::kHardSwish, OpKind::kTanh}) {
+    add(absl::StrCat("batch_norm_", OpName(act)), [act](GraphBuilder& b, Graph&) {
+      b.Dense("fc", b.Act("a", b.BatchNorm("bn", Stem(b, 20)), act), 5);
+    });
+  }
+  add("batch_norm_flat_relu6", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Dense("fc1", b.Op("flat", OpKind::kFlatten, {"input"}), 6);
+    b.Dense("fc2", b.Act("a", b.BatchNorm("bn", x), OpKind::kRelu6), 5);
   });
   for (OpKind act : {OpKind::kRelu, OpKind::kRelu6, OpKind::kElu, OpKind::kSigmoid,
                      OpKind::kHardSigmoid, OpKind::kTanh, OpKind::kHardSwish}) {

@@ -22,8 +22,8 @@
 #include "runtime/graph/presets.h"
 #include "runtime/model_file/model_file.h"
 #include "runtime/train/trainer.h"
-#include "server/cli/commands.h"
 #include "runtime/util/flags.h"
+#include "server/cli/commands.h"
 
 namespace edgenas {
 namespace {
@@ -48,7 +48,8 @@ struct GraphSource {
 absl::StatusOr<Model> LoadSource(const GraphSource& src) {
   const int given = !src.arch.empty() + !src.preset.empty() + !src.model.empty();
   if (given != 1)
-    return absl::InvalidArgumentError("give exactly one of --arch FILE.json, --preset NAME, --model FILE");
+    return absl::InvalidArgumentError(
+        "give exactly one of --arch FILE.json, --preset NAME, --model FILE");
   Model m;
   if (!src.model.empty()) return ReadModelFile(src.model);
   absl::StatusOr<Graph> g = src.arch.empty() ? Preset(src.preset) : ReadGraphJsonFile(src.arch);
@@ -97,9 +98,11 @@ int RunTrain(int argc, char** argv) {
   f.Bool("nesterov", &nesterov, "Nesterov momentum");
   f.Double("weight-decay", &weight_decay, "L2 weight decay on conv and dense weights");
   f.String("schedule", &schedule, "constant | step | cosine");
-  f.Double("validation-fraction", &val_fraction, "share of the training split held out for validation");
+  f.Double("validation-fraction", &val_fraction,
+           "share of the training split held out for validation");
   f.Int64("max-train-images", &max_train, "use at most this many training images (0: all)");
-  f.Int("patience", &o.early_stop_patience, "stop after this many epochs without a better validation accuracy (0: never)");
+  f.Int("patience", &o.early_stop_patience,
+        "stop after this many epochs without a better validation accuracy (0: never)");
   f.Int("augment-crop", &crop, "random crop after padding by this many pixels");
   f.Bool("augment-flip", &flip, "random horizontal flips");
   f.Bool("no-test", &no_test, "do not evaluate on the test split");
@@ -107,11 +110,16 @@ int RunTrain(int argc, char** argv) {
   f.Bool("json", &as_json, "print one JSON object as the last line of stdout");
   if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
-  if (!f.positional().empty()) return Usage(f, absl::InvalidArgumentError("unexpected argument '" + f.positional()[0] + "'"));
-  if (threads < 1 || threads > 256) return Usage(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
-  if (o.epochs < 1 || o.epochs > 10000) return Usage(f, absl::InvalidArgumentError("--epochs: must be in [1, 10000]"));
-  if (o.batch_size < 1 || o.batch_size > 65536) return Usage(f, absl::InvalidArgumentError("--batch-size: must be in [1, 65536]"));
-  if (!(lr > 0 && lr < 100)) return Usage(f, absl::InvalidArgumentError("--lr: must be in (0, 100)"));
+  if (!f.positional().empty())
+    return Usage(f, absl::InvalidArgumentError("unexpected argument '" + f.positional()[0] + "'"));
+  if (threads < 1 || threads > 256)
+    return Usage(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
+  if (o.epochs < 1 || o.epochs > 10000)
+    return Usage(f, absl::InvalidArgumentError("--epochs: must be in [1, 10000]"));
+  if (o.batch_size < 1 || o.batch_size > 65536)
+    return Usage(f, absl::InvalidArgumentError("--batch-size: must be in [1, 65536]"));
+  if (!(lr > 0 && lr < 100))
+    return Usage(f, absl::InvalidArgumentError("--lr: must be in (0, 100)"));
 
   absl::StatusOr<OptimizerOptions::Kind> kind = OptimizerKindFromName(optimizer);
   if (!kind.ok()) return Usage(f, kind.status());
@@ -129,16 +137,22 @@ int RunTrain(int argc, char** argv) {
   o.evaluate_test = !no_test;
 
   absl::StatusOr<Model> model = LoadSource(src);
-  if (!model.ok()) return src.arch.empty() && src.preset.empty() && src.model.empty() ? Usage(f, model.status()) : Fail(model.status());
-  absl::StatusOr<DatasetSplits> data = LoadNamedDataset(dataset, data_dir, val_fraction, o.seed, max_train);
+  if (!model.ok())
+    return src.arch.empty() && src.preset.empty() && src.model.empty() ? Usage(f, model.status())
+                                                                       : Fail(model.status());
+  absl::StatusOr<DatasetSplits> data =
+      LoadNamedDataset(dataset, data_dir, val_fraction, o.seed, max_train);
   if (!data.ok()) return Fail(data.status());
   const GraphInfo info = *AnalyzeGraph(model->graph);
-  std::fprintf(stderr, "training %s on %s: %s params, %s multiply-adds; %lld train / %lld validation images, %d threads\n",
+  std::fprintf(stderr,
+               "training %s on %s: %s params, %s multiply-adds; %lld train / %lld validation "
+               "images, %d threads\n",
                Describe(src).c_str(), dataset.c_str(), Thousands(info.params).c_str(),
                Thousands(info.flops).c_str(), static_cast<long long>(data->train.size()),
                static_cast<long long>(data->validation.size()), threads);
   auto on_epoch = [](const EpochReport& e) {
-    std::fprintf(stderr, "epoch %d/%d  loss %.4f  train %.2f%%  val %.2f%%  lr %.4f  %.0f img/s  %.1fs\n",
+    std::fprintf(stderr,
+                 "epoch %d/%d  loss %.4f  train %.2f%%  val %.2f%%  lr %.4f  %.0f img/s  %.1fs\n",
                  e.epoch, e.epochs, e.train_loss, 100 * e.train_accuracy, 100 * e.val_accuracy,
                  e.lr, e.images_per_s, e.seconds);
   };
@@ -170,14 +184,18 @@ int RunTrain(int argc, char** argv) {
     j["seconds"] = report->seconds;
     j["epochs"] = json::array();
     for (const EpochReport& e : report->epochs)
-      j["epochs"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss},
-                             {"train_accuracy", e.train_accuracy}, {"val_accuracy", e.val_accuracy},
+      j["epochs"].push_back({{"epoch", e.epoch},
+                             {"train_loss", e.train_loss},
+                             {"train_accuracy", e.train_accuracy},
+                             {"val_accuracy", e.val_accuracy},
                              {"images_per_s", e.images_per_s}});
     if (!out.empty()) j["model"] = out;
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("best validation accuracy %.2f%% (epoch %d)", 100 * report->best_val_accuracy, report->best_epoch);
-    if (report->test_accuracy >= 0) std::printf(", test accuracy %.2f%%", 100 * report->test_accuracy);
+    std::printf("best validation accuracy %.2f%% (epoch %d)", 100 * report->best_val_accuracy,
+                report->best_epoch);
+    if (report->test_accuracy >= 0)
+      std::printf(", test accuracy %.2f%%", 100 * report->test_accuracy);
     std::printf("; %.0f training images/s; %.1fs\n", report->train_images_per_s, report->seconds);
   }
   return 0;
@@ -208,8 +226,10 @@ int RunBench(int argc, char** argv) {
   f.Bool("json", &as_json, "print one JSON object");
   if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
-  if (threads < 1 || threads > 256) return Usage(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
-  if (batch < 1 || batch > 65536) return Usage(f, absl::InvalidArgumentError("--batch: must be in [1, 65536]"));
+  if (threads < 1 || threads > 256)
+    return Usage(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
+  if (batch < 1 || batch > 65536)
+    return Usage(f, absl::InvalidArgumentError("--batch: must be in [1, 65536]"));
   if (absl::Status s = ValidateLatencyOptions(lo); !s.ok()) return Usage(f, s);
   absl::StatusOr<Model> model = LoadSource(src);
   if (!model.ok()) return Fail(model.status());
@@ -226,6 +246,7 @@ int RunBench(int argc, char** argv) {
     j["images_per_s"] = r->images_per_s;
     j["step_ms"] = r->step_ms_median;
     j["primitive_ms"] = r->primitive_ms_mean;
+    j["kernel_ms"] = r->kernel_ms_mean;
     j["overhead_fraction"] = r->overhead_fraction;
     if (profile) {
       std::vector<std::pair<double, std::string>> rows;
@@ -233,18 +254,22 @@ int RunBench(int argc, char** argv) {
       std::sort(rows.rbegin(), rows.rend());
       for (const auto& [ms, k] : rows) {
         j["profile_ms"][k] = ms;
-        if (!as_json) std::printf("%9.4f ms  %5.1f%%  %s\n", ms, 100 * ms / r->step_ms_mean, k.c_str());
+        if (!as_json)
+          std::printf("%9.4f ms  %5.1f%%  %s\n", ms, 100 * ms / r->step_ms_mean, k.c_str());
       }
     }
     if (!as_json)
-      std::printf("%s: %.0f training images/s at batch %d, %d threads; step %.3f ms, %.1f%% outside oneDNN primitives\n",
-                  Describe(src).c_str(), r->images_per_s, batch, threads, r->step_ms_median,
-                  100 * r->overhead_fraction);
+      std::printf(
+          "%s: %.0f training images/s at batch %d, %d threads; step %.3f ms, %.1f%% outside "
+          "compute kernels (oneDNN's and ours)\n",
+          Describe(src).c_str(), r->images_per_s, batch, threads, r->step_ms_median,
+          100 * r->overhead_fraction);
   } else {
     if (model->params.tensors().empty()) {
       std::mt19937_64 rng(1);
       GraphInfo info = *AnalyzeGraph(model->graph);
-      if (absl::Status s = InitParams(model->graph, info, &model->params, rng); !s.ok()) return Fail(s);
+      if (absl::Status s = InitParams(model->graph, info, &model->params, rng); !s.ok())
+        return Fail(s);
     }
     absl::StatusOr<std::unique_ptr<CompiledNet>> net = CompiledNet::Create(
         model->graph, &model->params, NetOptions{NetMode::kInference, batch, 1, false});
@@ -279,9 +304,11 @@ int RunBench(int argc, char** argv) {
       }
     }
     if (!as_json)
-      std::printf("%s: median %.4f ms, p90 %.4f ms, cv %.2f%% at batch %d, %d threads (%d repeats of %d runs)\n",
-                  Describe(src).c_str(), r->median_ms, r->p90_ms, 100 * r->cv, batch, threads,
-                  lo.repeat, r->number);
+      std::printf(
+          "%s: median %.4f ms, p90 %.4f ms, cv %.2f%% at batch %d, %d threads (%d repeats of %d "
+          "runs)\n",
+          Describe(src).c_str(), r->median_ms, r->p90_ms, 100 * r->cv, batch, threads, lo.repeat,
+          r->number);
   }
   if (as_json) std::printf("%s\n", j.dump().c_str());
   return 0;
@@ -326,11 +353,15 @@ int RunInfo(int argc, char** argv) {
                 info.nodes[v].shape.ToString().c_str(), Thousands(info.nodes[v].params).c_str(),
                 Thousands(info.nodes[v].flops).c_str());
   }
-  std::printf("\n%d nodes; %s params (%.1f KB fp32); %s multiply-adds per image; activations %.1f KB per image (peak at inference %.1f KB)\n",
-              static_cast<int>(g.nodes.size()), Thousands(info.params).c_str(), info.weight_bytes / 1024.0,
-              Thousands(info.flops).c_str(), info.activation_bytes / 1024.0, info.peak_activation_bytes / 1024.0);
+  std::printf(
+      "\n%d nodes; %s params (%.1f KB fp32); %s multiply-adds per image; activations %.1f KB per "
+      "image (peak at inference %.1f KB)\n",
+      static_cast<int>(g.nodes.size()), Thousands(info.params).c_str(), info.weight_bytes / 1024.0,
+      Thousands(info.flops).c_str(), info.activation_bytes / 1024.0,
+      info.peak_activation_bytes / 1024.0);
   for (const auto& [k, v] : model->metadata.metrics) std::printf("metric %s = %g\n", k.c_str(), v);
-  for (const auto& [k, v] : model->metadata.provenance) std::printf("%s: %s\n", k.c_str(), v.c_str());
+  for (const auto& [k, v] : model->metadata.provenance)
+    std::printf("%s: %s\n", k.c_str(), v.c_str());
   return 0;
 }
 

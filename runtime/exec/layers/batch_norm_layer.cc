@@ -1,5 +1,6 @@
 // Batch normalization: batch statistics and running averages in training,
 // running statistics in inference (where it is usually folded away).
+#include "runtime/exec/layers/bn_act.h"
 #include "runtime/exec/layers/layers.h"
 
 namespace edgenas {
@@ -12,6 +13,9 @@ class BatchNormLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
     const Node& n = b.node();
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    if (b.training() && !fused.empty() && BnActSupports(b.graph().nodes[fused[0]].op, &act_))
+      return BuildFusedForward(b);
     const MemDesc& data = b.In(0).md;
     const int64_t channels = data.dims()[1];
     const MemDesc vec = PlainDesc({channels});
@@ -42,31 +46,12 @@ class BatchNormLayer : public Layer {
       args[DNNL_ARG_WORKSPACE] = workspace_;
     }
     b.Forward(dnnl::batch_normalization_forward(fwd_pd_), std::move(args));
-    if (b.training()) {
-      // Running statistics as PyTorch keeps them: the variance unbiased.
-      ParamTensor* run_mean = b.Param("running_mean");
-      ParamTensor* run_var = b.Param("running_var");
-      const dnnl::memory::dims d = data.dims();
-      int64_t count = d[0];
-      for (size_t i = 2; i < d.size(); ++i) count *= d[i];
-      const float m = n.bn_momentum;
-      const float unbias = count > 1 ? static_cast<float>(count) / (count - 1) : 1.0f;
-      dnnl::memory mean = mean_, var = var_;
-      ParamStore* store = b.store();
-      b.ForwardFn([=] {
-        const float* bm = static_cast<const float*>(mean.get_data_handle());
-        const float* bv = static_cast<const float*>(var.get_data_handle());
-        for (int64_t c = 0; c < channels; ++c) {
-          run_mean->values[c] = (1 - m) * run_mean->values[c] + m * bm[c];
-          run_var->values[c] = (1 - m) * run_var->values[c] + m * bv[c] * unbias;
-        }
-        store->Touch();
-      });
-    }
+    if (b.training()) UpdateRunningStats(b, data.dims(), mean_, var_);
     return absl::OkStatus();
   }
 
   absl::Status BuildBackward(NetBuilder& b) override {
+    if (fused_act_) return BuildFusedBackward(b);
     const MemDesc& data = b.In(0).md;
     const MemDesc vec = PlainDesc({data.dims()[1]});
     dnnl::batch_normalization_backward::desc desc(prop_kind::backward, b.Out().md, data,
@@ -89,6 +74,78 @@ class BatchNormLayer : public Layer {
   }
 
  private:
+  // Training with a ReLU6, hard-swish or hard-sigmoid after it: our kernel
+  // (bn_act.h) in nChw16c instead of oneDNN's batch norm plus an eltwise.
+  absl::Status BuildFusedForward(NetBuilder& b) {
+    fused_act_ = true;
+    const dnnl::memory::dims d = b.In(0).md.dims();
+    const MemDesc blocked(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
+    const MemDesc vec = PlainDesc({d[1]});
+    shape_ = BnActShape{d[0], d[1], d[2] * d[3]};
+    src_ = b.InputAs(0, blocked);
+    b.SetOutput(blocked);
+    scale_ = b.ParamMemory("gamma", vec);
+    shift_ = b.ParamMemory("beta", vec);
+    mean_ = b.Alloc(vec);
+    var_ = b.Alloc(vec);
+    inv_std_ = b.Alloc(vec);
+    const BnActShape shape = shape_;
+    const BnAct act = act_;
+    const float eps = b.node().bn_epsilon;
+    dnnl::memory x = src_, y = b.Out().mem, g = scale_, be = shift_, m = mean_, v = var_,
+                 r = inv_std_;
+    b.ForwardFn([=] { BnActForward(shape, act, eps, F(x), F(g), F(be), F(y), F(m), F(v), F(r)); },
+                "bn_act");
+    UpdateRunningStats(b, d, mean_, var_);
+    return absl::OkStatus();
+  }
+
+  absl::Status BuildFusedBackward(NetBuilder& b) {
+    const MemDesc blocked = src_.get_desc();
+    const MemDesc vec = PlainDesc({shape_.channels});
+    dnnl::memory dy = b.BackwardAs(b.OutDiff(), blocked);
+    dnnl::memory dx = b.Alloc(blocked);
+    dnnl::memory dg = b.GradMemory("gamma", vec), db = b.GradMemory("beta", vec);
+    const BnActShape shape = shape_;
+    const BnAct act = act_;
+    dnnl::memory x = src_, g = scale_, be = shift_, m = mean_, r = inv_std_;
+    b.BackwardFn(
+        [=] {
+          BnActBackward(shape, act, F(x), F(dy), F(g), F(be), F(m), F(r), F(dx), F(dg), F(db));
+        },
+        "bn_act");
+    b.AddInputGrad(0, dx);
+    return absl::OkStatus();
+  }
+
+  static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }
+
+  // Running statistics as PyTorch keeps them: the variance unbiased.
+  static void UpdateRunningStats(NetBuilder& b, const dnnl::memory::dims& d, dnnl::memory mean,
+                                 dnnl::memory var) {
+    ParamTensor* run_mean = b.Param("running_mean");
+    ParamTensor* run_var = b.Param("running_var");
+    const int64_t channels = d[1];
+    int64_t count = d[0];
+    for (size_t i = 2; i < d.size(); ++i) count *= d[i];
+    const float m = b.node().bn_momentum;
+    const float unbias = count > 1 ? static_cast<float>(count) / (count - 1) : 1.0f;
+    ParamStore* store = b.store();
+    b.ForwardFn([=] {
+      const float* bm = static_cast<const float*>(mean.get_data_handle());
+      const float* bv = static_cast<const float*>(var.get_data_handle());
+      for (int64_t c = 0; c < channels; ++c) {
+        run_mean->values[c] = (1 - m) * run_mean->values[c] + m * bm[c];
+        run_var->values[c] = (1 - m) * run_var->values[c] + m * bv[c] * unbias;
+      }
+      store->Touch();
+    });
+  }
+
+  bool fused_act_ = false;
+  BnAct act_ = BnAct::kRelu6;
+  BnActShape shape_;
+  dnnl::memory inv_std_;
   normalization_flags flags_ = normalization_flags::none;
   dnnl::batch_normalization_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, scale_, shift_, mean_, var_, workspace_;

@@ -150,12 +150,14 @@ class ConvLayer : public Layer {
     dnnl::memory dw = b.GradMemory("weight", PlainDesc(wdims_));
     dnnl::memory db;
     if (has_bias_) db = b.GradMemory("bias", PlainDesc({a.out_channels}));
-    b.BackwardFn([=] {
-      DepthwiseConvBackwardWeights(g, static_cast<const float*>(x.get_data_handle()),
-                                   static_cast<const float*>(dy.get_data_handle()),
-                                   static_cast<float*>(dw.get_data_handle()),
-                                   db ? static_cast<float*>(db.get_data_handle()) : nullptr);
-    });
+    b.BackwardFn(
+        [=] {
+          DepthwiseConvBackwardWeights(g, static_cast<const float*>(x.get_data_handle()),
+                                       static_cast<const float*>(dy.get_data_handle()),
+                                       static_cast<float*>(dw.get_data_handle()),
+                                       db ? static_cast<float*>(db.get_data_handle()) : nullptr);
+        },
+        "dw_conv_grad");
   }
 
   dnnl::memory::dims wdims_, strides_, dilates_, pad_;

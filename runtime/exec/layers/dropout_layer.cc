@@ -25,24 +25,26 @@ class DropoutLayer : public Layer {
     std::shared_ptr<std::vector<float>> mask = mask_;
     dnnl::memory x = b.In(0).mem, y = b.Out().mem;
     auto state = std::make_shared<uint64_t>(b.rng()() | 1);
-    b.ForwardFn([=] {
-      // xorshift64*: cheap and seeded from the net's generator.
-      uint64_t s = *state;
-      const float scale = 1.0f / keep;
-      const uint32_t threshold = static_cast<uint32_t>(keep * 4294967295.0);
-      const float* in = static_cast<const float*>(x.get_data_handle());
-      float* out = static_cast<float*>(y.get_data_handle());
-      float* m = mask->data();
-      for (size_t i = 0; i < count; ++i) {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        uint32_t r = static_cast<uint32_t>((s * 2685821657736338717ULL) >> 32);
-        m[i] = r < threshold ? scale : 0.0f;
-        out[i] = in[i] * m[i];
-      }
-      *state = s;
-    });
+    b.ForwardFn(
+        [=] {
+          // xorshift64*: cheap and seeded from the net's generator.
+          uint64_t s = *state;
+          const float scale = 1.0f / keep;
+          const uint32_t threshold = static_cast<uint32_t>(keep * 4294967295.0);
+          const float* in = static_cast<const float*>(x.get_data_handle());
+          float* out = static_cast<float*>(y.get_data_handle());
+          float* m = mask->data();
+          for (size_t i = 0; i < count; ++i) {
+            s ^= s >> 12;
+            s ^= s << 25;
+            s ^= s >> 27;
+            uint32_t r = static_cast<uint32_t>((s * 2685821657736338717ULL) >> 32);
+            m[i] = r < threshold ? scale : 0.0f;
+            out[i] = in[i] * m[i];
+          }
+          *state = s;
+        },
+        "dropout");
     return absl::OkStatus();
   }
 
@@ -51,12 +53,14 @@ class DropoutLayer : public Layer {
     const MemDesc md = b.Out().md;
     dnnl::memory dy = b.OutDiff(), dx = b.Alloc(md);
     std::shared_ptr<std::vector<float>> mask = mask_;
-    b.BackwardFn([=] {
-      const float* g = static_cast<const float*>(dy.get_data_handle());
-      float* out = static_cast<float*>(dx.get_data_handle());
-      const float* m = mask->data();
-      for (size_t i = 0; i < mask->size(); ++i) out[i] = g[i] * m[i];
-    });
+    b.BackwardFn(
+        [=] {
+          const float* g = static_cast<const float*>(dy.get_data_handle());
+          float* out = static_cast<float*>(dx.get_data_handle());
+          const float* m = mask->data();
+          for (size_t i = 0; i < mask->size(); ++i) out[i] = g[i] * m[i];
+        },
+        "dropout");
     b.AddInputGrad(0, dx);
     return absl::OkStatus();
   }
