@@ -1,5 +1,5 @@
-// The least time any fp32 engine can take for one inference of a preset on
-// this CPU, from two measurements of the machine itself:
+// The least time an fp32 engine that computes every multiply-add can take for
+// one inference of a preset on this CPU, from two measurements of the machine:
 //
 //   - the FMA peak: T threads each running 12 independent chains of
 //     vector fused multiply-adds (GFMA/s, one multiply-add per lane);
@@ -10,8 +10,11 @@
 // Each conv and dense layer needs at least max(multiply-adds / peak,
 // weight bytes / bandwidth); the floor is their sum. It leaves out every
 // other cost (activations, pooling, threading, the image), so it is a lower
-// bound. tests/bench/runtime_vs_pytorch.py prints it beside the batch-1
-// targets; run by hand:
+// bound for an engine that computes every multiply-add of the layers'
+// definition (direct convolution, as oneDNN does at batch 1 here); Winograd
+// or FFT convolution need fewer, lower precision is faster per multiply-add.
+// tests/bench/runtime_vs_pytorch.py prints it beside the batch-1 targets;
+// run by hand:
 //
 //   build/tests/bench/fp32_floor [--threads T] [--presets a,b] [--json]
 #include <omp.h>
@@ -138,8 +141,9 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: fp32_floor [--threads T] [--presets a,b] [--json]\n"
-                   "The least time an fp32 engine can take for one batch-1 inference of each\n"
-                   "preset on this CPU, from its measured FMA peak and read bandwidth.\n");
+                   "The least time an fp32 engine computing every multiply-add (direct\n"
+                   "convolution) can take for one batch-1 inference of each preset on this\n"
+                   "CPU, from its measured FMA peak and read bandwidth.\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }

@@ -15,7 +15,8 @@ Latency is measured as TVM's runner and `edgenas bench` do: warm-up, then
   /usr/bin/python3 tests/bench/runtime_vs_pytorch.py [--edgenas BIN] [--floor BIN] [--quick] [--check]
 
 Beside each batch-1 target it prints the fp32 floor of that preset on this CPU
-(tests/bench/fp32_floor.cc): the least time any fp32 engine could take.
+(tests/bench/fp32_floor.cc): the least time an fp32 engine running the convs
+directly (every multiply-add of their definition) could take.
 
 Exits 0 unless something crashed; with --check, exits 1 when a target fails.
 """
@@ -321,9 +322,10 @@ def check_targets(rows, floors):
               f"{best:.2f}x vs PyTorch's fastest ({best_verdict} it)" + (" (contended)" if r["contended"] else ""))
         if kind == "latency" and preset in floors and isinstance(base_ms, float):
             floor = floors[preset]
-            print(f"          {'':<14} fp32 floor on this CPU {floor:.4f} ms (FMA peak "
-                  f"{floors['_peak']:.0f} G/s, weights read from cache): no fp32 engine "
-                  f"can be more than {base_ms / floor:.2f}x lower than PyTorch's {base_ms:.4f} ms")
+            print(f"          {'':<14} fp32 floor on this CPU {floor:.4f} ms (direct convolution at "
+                  f"the FMA peak, {floors['_peak']:.0f} G/s; weights read from cache): at most "
+                  f"{base_ms / floor:.2f}x lower than PyTorch's {base_ms:.4f} ms without "
+                  f"fewer multiply-adds (Winograd) or lower precision")
     return failed
 
 
