@@ -25,11 +25,13 @@ using grpc::ServerUnaryReactor;
 absl::StatusOr<Principal> Authenticate(Coordinator* c, CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
-  if (it == md.end()) return absl::UnauthenticatedError("missing authorization metadata (Bearer token)");
+  if (it == md.end())
+    return absl::UnauthenticatedError("missing authorization metadata (Bearer token)");
   return c->auth()->Authenticate(std::string(it->second.data(), it->second.size()));
 }
 
-absl::StatusOr<Principal> RequireClient(Coordinator* c, CallbackServerContext* ctx, const char* scope) {
+absl::StatusOr<Principal> RequireClient(Coordinator* c, CallbackServerContext* ctx,
+                                        const char* scope) {
   absl::StatusOr<Principal> p = Authenticate(c, ctx);
   if (!p.ok()) return p.status();
   if (p->kind != Principal::Kind::kClient)
@@ -59,13 +61,15 @@ ServerUnaryReactor* Done(CallbackServerContext* ctx, const absl::Status& s) {
 // Streams progress events of one job until it ends or the client goes away.
 class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
  public:
-  WatchReactor(JobManager* jobs, const std::string& job_id) : jobs_(jobs), state_(std::make_shared<State>()) {
+  WatchReactor(JobManager* jobs, const std::string& job_id)
+      : jobs_(jobs), state_(std::make_shared<State>()) {
     state_->reactor = this;
     std::shared_ptr<State> state = state_;
     // Subscribed before the snapshot is read, so no trial falls between the
     // two; events that arrive meanwhile wait, and those the snapshot already
     // counts are dropped (each trial reaches the watcher once).
-    subscription_ = jobs_->Subscribe(job_id, [state](const v1::ProgressEvent& e) { state->Push(e); });
+    subscription_ =
+        jobs_->Subscribe(job_id, [state](const v1::ProgressEvent& e) { state->Push(e); });
     absl::StatusOr<v1::ProgressEvent> first = jobs_->Snapshot(job_id);
     if (!first.ok()) {
       state_->Close(ToGrpc(first.status()));
@@ -81,7 +85,9 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
     }
     state_->WriteDone();
   }
-  void OnCancel() override { state_->Close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); }
+  void OnCancel() override {
+    state_->Close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
   void OnDone() override {
     jobs_->Unsubscribe(subscription_);
     {
@@ -97,8 +103,8 @@ class WatchReactor : public grpc::ServerWriteReactor<v1::ProgressEvent> {
     WatchReactor* reactor = nullptr;
     std::deque<v1::ProgressEvent> queue;
     bool writing = false, finished = false;
-    bool started = false;   // the snapshot went first
-    int baseline = 0;       // trials the snapshot counted
+    bool started = false;                  // the snapshot went first
+    int baseline = 0;                      // trials the snapshot counted
     std::vector<v1::ProgressEvent> early;  // arrived before the snapshot
     v1::ProgressEvent current;
 
@@ -219,7 +225,8 @@ class SearchServiceImpl : public v1::SearchService::CallbackService {
     if (auto p = RequireClient(c_, ctx, "search"); !p.ok()) return Done(ctx, p.status());
     if (req->limit() < 0 || req->limit() > 10000)
       return Done(ctx, absl::InvalidArgumentError("limit: must be in [0, 10000]"));
-    absl::StatusOr<std::vector<v1::Job>> jobs = c_->jobs()->List(req->limit() > 0 ? req->limit() : 100);
+    absl::StatusOr<std::vector<v1::Job>> jobs =
+        c_->jobs()->List(req->limit() > 0 ? req->limit() : 100);
     if (jobs.ok())
       for (v1::Job& j : *jobs) *resp->add_jobs() = std::move(j);
     return Done(ctx, jobs.status());
@@ -240,7 +247,8 @@ class SearchServiceImpl : public v1::SearchService::CallbackService {
     return new WatchReactor(c_->jobs(), req->job_id());
   }
 
-  ServerUnaryReactor* GetParetoFront(CallbackServerContext* ctx, const v1::GetParetoFrontRequest* req,
+  ServerUnaryReactor* GetParetoFront(CallbackServerContext* ctx,
+                                     const v1::GetParetoFrontRequest* req,
                                      v1::ParetoFront* resp) override {
     if (auto p = RequireClient(c_, ctx, "search"); !p.ok()) return Done(ctx, p.status());
     if (!(req->max_latency_ms() >= 0))
@@ -259,21 +267,23 @@ class SearchServiceImpl : public v1::SearchService::CallbackService {
     return Done(ctx, cand.status());
   }
 
-  ServerUnaryReactor* ListCandidates(CallbackServerContext* ctx, const v1::ListCandidatesRequest* req,
+  ServerUnaryReactor* ListCandidates(CallbackServerContext* ctx,
+                                     const v1::ListCandidatesRequest* req,
                                      v1::ListCandidatesResponse* resp) override {
     if (auto p = RequireClient(c_, ctx, "search"); !p.ok()) return Done(ctx, p.status());
     if (req->limit() < 0 || req->limit() > 1000 || req->offset() < 0)
       return Done(ctx, absl::InvalidArgumentError("limit: must be in [0, 1000]; offset >= 0"));
-    absl::StatusOr<std::vector<v1::Candidate>> cands =
-        c_->jobs()->ListCandidates(req->job_id(), req->limit() > 0 ? req->limit() : 100, req->offset());
+    absl::StatusOr<std::vector<v1::Candidate>> cands = c_->jobs()->ListCandidates(
+        req->job_id(), req->limit() > 0 ? req->limit() : 100, req->offset());
     if (cands.ok())
       for (v1::Candidate& cand : *cands) *resp->add_candidates() = std::move(cand);
     return Done(ctx, cands.status());
   }
 
-  grpc::ServerWriteReactor<v1::ModelChunk>* DownloadModel(CallbackServerContext* ctx,
-                                                          const v1::DownloadModelRequest* req) override {
-    if (auto p = RequireClient(c_, ctx, "search"); !p.ok()) return new FailedWriter<v1::ModelChunk>(p.status());
+  grpc::ServerWriteReactor<v1::ModelChunk>* DownloadModel(
+      CallbackServerContext* ctx, const v1::DownloadModelRequest* req) override {
+    if (auto p = RequireClient(c_, ctx, "search"); !p.ok())
+      return new FailedWriter<v1::ModelChunk>(p.status());
     absl::StatusOr<std::string> bytes = c_->jobs()->ModelFile(req->candidate_id());
     if (!bytes.ok()) return new FailedWriter<v1::ModelChunk>(bytes.status());
     return new ChunkWriter(*std::move(bytes));
@@ -287,8 +297,10 @@ class SearchServiceImpl : public v1::SearchService::CallbackService {
 
   grpc::ServerWriteReactor<v1::ModelChunk>* ExportModel(CallbackServerContext* ctx,
                                                         const v1::ExportModelRequest*) override {
-    if (auto p = RequireClient(c_, ctx, "search"); !p.ok()) return new FailedWriter<v1::ModelChunk>(p.status());
-    return new FailedWriter<v1::ModelChunk>(absl::UnimplementedError("export is not supported yet"));
+    if (auto p = RequireClient(c_, ctx, "search"); !p.ok())
+      return new FailedWriter<v1::ModelChunk>(p.status());
+    return new FailedWriter<v1::ModelChunk>(
+        absl::UnimplementedError("export is not supported yet"));
   }
 
  private:
@@ -328,7 +340,8 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
     if (req->leased_task_ids_size() > 1000)
       return Done(ctx, absl::InvalidArgumentError("leased_task_ids: at most 1000"));
     std::vector<std::string> ids(req->leased_task_ids().begin(), req->leased_task_ids().end());
-    for (std::string& lost : c_->tasks()->Heartbeat(p->id, ids)) resp->add_lost_task_ids(std::move(lost));
+    for (std::string& lost : c_->tasks()->Heartbeat(p->id, ids))
+      resp->add_lost_task_ids(std::move(lost));
     c_->auth()->Seen(p->id, req->has_fingerprint() ? &req->fingerprint() : nullptr);
     return Done(ctx, absl::OkStatus());
   }
@@ -343,7 +356,7 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
       return Done(ctx, absl::InvalidArgumentError("wait_ms: must be in [0, 30000]"));
     c_->auth()->Seen(p->id, nullptr);
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    Try(Waiter{reactor, resp, p->id, p->role, p->device_class, c_->now_ms() + req->wait_ms()});
+    Try(Waiter{ctx, reactor, resp, p->id, p->role, p->device_class, c_->now_ms() + req->wait_ms()});
     return reactor;
   }
 
@@ -364,6 +377,7 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
 
  private:
   struct Waiter {
+    CallbackServerContext* ctx;  // valid until the reactor finishes
     ServerUnaryReactor* reactor;
     v1::AcquireTaskResponse* response;
     std::string worker_id;
@@ -372,13 +386,23 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
     int64_t deadline_ms;
   };
 
+  static void Abandoned(const Waiter& w) {
+    w.reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the worker gave up waiting"));
+  }
+
   // Tries to lease a task now; parks the waiter when nothing is ready and its
-  // wait has not run out.
+  // wait has not run out. A worker that has given up the call (its deadline,
+  // SIGTERM) gets nothing: a task leased to it would wait out its lease.
   void Try(Waiter w) {
+    if (w.ctx->IsCancelled()) return Abandoned(w);
     c_->tasks()->AcquireAsync(w.worker_id, w.role, w.device_class,
                               [this, w](absl::StatusOr<std::optional<v1::Task>> t) {
                                 if (!t.ok()) return w.reactor->Finish(ToGrpc(t.status()));
                                 if (*t) {
+                                  if (w.ctx->IsCancelled()) {  // gone while it was leased
+                                    c_->tasks()->ReleaseTask(w.worker_id, (*t)->task_id());
+                                    return Abandoned(w);
+                                  }
                                   *w.response->mutable_task() = **t;
                                   return w.reactor->Finish(grpc::Status::OK);
                                 }
@@ -399,11 +423,14 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       const uint64_t gen = c_->tasks()->generation();
       const int64_t now = c_->now_ms();
-      std::vector<Waiter> retry, expired;
+      std::vector<Waiter> retry, expired, abandoned;
       {
         std::lock_guard<std::mutex> lock(mu_);
         for (auto it = waiters_.begin(); it != waiters_.end();) {
-          if (now >= it->deadline_ms) {
+          if (it->ctx->IsCancelled()) {
+            abandoned.push_back(*it);
+            it = waiters_.erase(it);
+          } else if (now >= it->deadline_ms) {
             expired.push_back(*it);
             it = waiters_.erase(it);
           } else if (gen != seen) {
@@ -415,6 +442,7 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
         }
       }
       seen = gen;
+      for (Waiter& w : abandoned) Abandoned(w);
       for (Waiter& w : expired) w.reactor->Finish(grpc::Status::OK);
       for (Waiter& w : retry) Try(std::move(w));
     }

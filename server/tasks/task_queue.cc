@@ -76,8 +76,9 @@ absl::Status TaskQueue::Load() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  Requeue(requeue, [](const Entry&) { return true; }, "the coordinator restarted",
-          /*counts_as_failure=*/false);
+  Requeue(
+      requeue, [](const Entry&) { return true; }, "the coordinator restarted",
+      /*counts_as_failure=*/false);
   return absl::OkStatus();
 }
 
@@ -87,9 +88,15 @@ absl::Status TaskQueue::Insert(Db& db, const std::vector<NewTask>& tasks, int64_
         "INSERT INTO tasks (id, job_id, candidate_id, kind, device_class, graph_hash, payload, "
         "state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
     if (!st.ok()) return st.status();
-    st->Bind(1, t.id).Bind(2, t.job_id).Bind(3, t.candidate_id)
-        .Bind(4, static_cast<int>(t.payload.kind())).Bind(5, t.device_class).Bind(6, t.graph_hash)
-        .BindBlob(7, t.payload.SerializeAsString()).Bind(8, now_ms).Bind(9, now_ms);
+    st->Bind(1, t.id)
+        .Bind(2, t.job_id)
+        .Bind(3, t.candidate_id)
+        .Bind(4, static_cast<int>(t.payload.kind()))
+        .Bind(5, t.device_class)
+        .Bind(6, t.graph_hash)
+        .BindBlob(7, t.payload.SerializeAsString())
+        .Bind(8, now_ms)
+        .Bind(9, now_ms);
     if (absl::Status s = st->Run(); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -115,15 +122,16 @@ void TaskQueue::Publish(const std::vector<NewTask>& tasks) {
 }
 
 bool TaskQueue::HasWork(v1::WorkerRole role, const std::string& device_class) {
-  const v1::TaskKind kind = role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
+  const v1::TaskKind kind =
+      role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = ready_.find(KeyFor(kind, device_class));
   return it != ready_.end() && !it->second.empty();
 }
 
-bool TaskQueue::WaitForWork(v1::WorkerRole role, const std::string& device_class,
-                            int64_t wait_ms) {
-  const v1::TaskKind kind = role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
+bool TaskQueue::WaitForWork(v1::WorkerRole role, const std::string& device_class, int64_t wait_ms) {
+  const v1::TaskKind kind =
+      role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t generation = wake_generation_;
   auto has = [&] {
@@ -161,7 +169,8 @@ uint64_t TaskQueue::generation() {
 
 void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
                              const std::string& device_class, AcquireDone done) {
-  const v1::TaskKind kind = role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
+  const v1::TaskKind kind =
+      role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
   std::string id;
   v1::Task task;
   {
@@ -206,27 +215,30 @@ void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
     if (!st.ok()) return st.status();
     st->Bind(1, attempt).Bind(2, worker_id).Bind(3, expires).Bind(4, now).Bind(5, id);
     if (absl::Status r = st->Run(); !r.ok()) return r;
-    if (db.Changes() != 1) return absl::AbortedError(absl::StrCat("task ", id, " is no longer queued"));
+    if (db.Changes() != 1)
+      return absl::AbortedError(absl::StrCat("task ", id, " is no longer queued"));
     return absl::OkStatus();
   };
-  store_->WriteAsync(write, [this, id, worker_id, task = std::move(task), done](absl::Status s) mutable {
-    if (s.ok()) {
-      done(std::optional<v1::Task>(std::move(task)));
-      return;
-    }
-    {
-      // Undo the lease in memory so the task is not lost.
-      std::lock_guard<std::mutex> lock(mu_);
-      auto t = tasks_.find(id);
-      if (t != tasks_.end() && t->second.state == TaskState::kLeased && t->second.owner == worker_id) {
-        t->second.state = TaskState::kQueued;
-        t->second.owner.clear();
-        --t->second.attempt;
-        ready_[KeyFor(t->second.kind, t->second.device_class)].push_front(id);
-      }
-    }
-    done(s);
-  });
+  store_->WriteAsync(write,
+                     [this, id, worker_id, task = std::move(task), done](absl::Status s) mutable {
+                       if (s.ok()) {
+                         done(std::optional<v1::Task>(std::move(task)));
+                         return;
+                       }
+                       {
+                         // Undo the lease in memory so the task is not lost.
+                         std::lock_guard<std::mutex> lock(mu_);
+                         auto t = tasks_.find(id);
+                         if (t != tasks_.end() && t->second.state == TaskState::kLeased &&
+                             t->second.owner == worker_id) {
+                           t->second.state = TaskState::kQueued;
+                           t->second.owner.clear();
+                           --t->second.attempt;
+                           ready_[KeyFor(t->second.kind, t->second.device_class)].push_front(id);
+                         }
+                       }
+                       done(s);
+                     });
 }
 
 std::vector<std::string> TaskQueue::Heartbeat(const std::string& worker_id,
@@ -236,7 +248,8 @@ std::vector<std::string> TaskQueue::Heartbeat(const std::string& worker_id,
   std::lock_guard<std::mutex> lock(mu_);
   for (const std::string& id : task_ids) {
     auto it = tasks_.find(id);
-    if (it == tasks_.end() || it->second.state != TaskState::kLeased || it->second.owner != worker_id) {
+    if (it == tasks_.end() || it->second.state != TaskState::kLeased ||
+        it->second.owner != worker_id) {
       lost.push_back(id);
       continue;
     }
@@ -273,8 +286,8 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
       return;
     }
     e.reporting = true;
-    row = TaskRow{report.task_id(), e.job_id, e.candidate_id, e.device_class, e.graph_hash, e.kind,
-                  e.attempt};
+    row = TaskRow{report.task_id(), e.job_id, e.candidate_id, e.device_class,
+                  e.graph_hash,     e.kind,   e.attempt};
   }
   const int64_t now = clock_();
   // Decided inside the transaction, used after the commit.
@@ -282,7 +295,8 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
   auto failures = std::make_shared<int>(0);
   auto write = [this, report, row, now, is_error, next, failures](Db& db) -> absl::Status {
     absl::StatusOr<Stmt> cur = db.Prepare(
-        "SELECT failures FROM tasks WHERE id = ? AND state = 1 AND attempt = ? AND lease_owner = ?");
+        "SELECT failures FROM tasks WHERE id = ? AND state = 1 AND attempt = ? AND lease_owner = "
+        "?");
     if (!cur.ok()) return cur.status();
     cur->Bind(1, row.id).Bind(2, row.attempt).Bind(3, report.worker_id());
     absl::StatusOr<bool> found = cur->Step();
@@ -303,7 +317,9 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
         "UPDATE tasks SET state = ?, failures = ?, last_error = ?, lease_owner = '', "
         "lease_expires_ms = 0, result = ?, updated_ms = ? WHERE id = ?");
     if (!st.ok()) return st.status();
-    st->Bind(1, StateInt(*next)).Bind(2, *failures).Bind(3, is_error ? report.error() : std::string());
+    st->Bind(1, StateInt(*next))
+        .Bind(2, *failures)
+        .Bind(3, is_error ? report.error() : std::string());
     if (*next == TaskState::kDone) {
       st->BindBlob(4, report.SerializeAsString());
     } else {
@@ -329,8 +345,9 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
           ready_[KeyFor(e.kind, e.device_class)].push_back(row.id);
           ++wake_generation_;
         } else {
-          outcome = TaskOutcome{row.id, e.job_id, e.candidate_id, e.kind, *next,
-                                *next == TaskState::kQuarantined ? report.error() : std::string()};
+          outcome = TaskOutcome{
+              row.id, e.job_id, e.candidate_id,
+              e.kind, *next,    *next == TaskState::kQuarantined ? report.error() : std::string()};
           tasks_.erase(it);
         }
       }
@@ -401,7 +418,8 @@ void TaskQueue::Requeue(const std::vector<std::string>& candidates,
         for (const auto& [list, state] : {std::pair{&ids, 0}, {&quarantined, 3}}) {
           for (const std::string& id : *list) {
             absl::StatusOr<Stmt> st = db.Prepare(
-                "UPDATE tasks SET state = ?, lease_owner = '', lease_expires_ms = 0, last_error = ?, "
+                "UPDATE tasks SET state = ?, lease_owner = '', lease_expires_ms = 0, last_error = "
+                "?, "
                 "failures = failures + ?, updated_ms = ? WHERE id = ? AND state = 1");
             if (!st.ok()) return st.status();
             st->Bind(1, state).Bind(2, reason).Bind(3, failure).Bind(4, now).Bind(5, id);
@@ -423,10 +441,12 @@ void TaskQueue::ExpireLeases() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, e] : tasks_)
-      if (e.state == TaskState::kLeased && !e.reporting && e.expires_ms < now) expired.push_back(id);
+      if (e.state == TaskState::kLeased && !e.reporting && e.expires_ms < now)
+        expired.push_back(id);
   }
-  Requeue(expired, [now](const Entry& e) { return e.expires_ms < now; },
-          "no heartbeat before the lease expired", /*counts_as_failure=*/true);
+  Requeue(
+      expired, [now](const Entry& e) { return e.expires_ms < now; },
+      "no heartbeat before the lease expired", /*counts_as_failure=*/true);
 }
 
 void TaskQueue::ReleaseWorker(const std::string& worker_id) {
@@ -436,8 +456,15 @@ void TaskQueue::ReleaseWorker(const std::string& worker_id) {
     for (auto& [id, e] : tasks_)
       if (e.state == TaskState::kLeased && e.owner == worker_id && !e.reporting) ids.push_back(id);
   }
-  Requeue(ids, [&worker_id](const Entry& e) { return e.owner == worker_id; },
-          "released by its worker", /*counts_as_failure=*/false);
+  Requeue(
+      ids, [&worker_id](const Entry& e) { return e.owner == worker_id; }, "released by its worker",
+      /*counts_as_failure=*/false);
+}
+
+void TaskQueue::ReleaseTask(const std::string& worker_id, const std::string& task_id) {
+  Requeue(
+      {task_id}, [&worker_id](const Entry& e) { return e.owner == worker_id; },
+      "its worker had gone before it heard of it", /*counts_as_failure=*/false);
 }
 
 void TaskQueue::CancelJob(const std::string& job_id) {

@@ -33,8 +33,8 @@ inline constexpr int64_t kOtherWorkerMs = 20000;
 enum class TaskState { kQueued = 0, kLeased = 1, kDone = 2, kQuarantined = 3, kCancelled = 4 };
 
 struct TaskQueueOptions {
-  int64_t lease_ms = 60000;     // without a heartbeat, a lease ends after this long
-  int max_failures = 3;         // failed attempts (errors or silent workers) before quarantine
+  int64_t lease_ms = 60000;  // without a heartbeat, a lease ends after this long
+  int max_failures = 3;      // failed attempts (errors or silent workers) before quarantine
   std::vector<std::string> local_workers;  // their leases die with the process
 };
 
@@ -92,8 +92,7 @@ class TaskQueue {
   // Leases the oldest ready task for a worker of this role (trainers take
   // TRAIN; latency workers take MEASURE_LATENCY of their device class).
   // Persisted before it returns; nullopt when nothing is ready.
-  absl::StatusOr<std::optional<v1::Task>> Acquire(const std::string& worker_id,
-                                                  v1::WorkerRole role,
+  absl::StatusOr<std::optional<v1::Task>> Acquire(const std::string& worker_id, v1::WorkerRole role,
                                                   const std::string& device_class);
   // The same without waiting for the commit: `done` runs after it (on the
   // store's writer thread, or at once when nothing is ready) and must not block.
@@ -121,6 +120,9 @@ class TaskQueue {
   void ExpireLeases();
   // Requeues every lease held by `worker_id` (shutdown, revocation).
   void ReleaseWorker(const std::string& worker_id);
+  // Requeues one lease of `worker_id`, not counted as a failed attempt: the
+  // worker had gone before it heard of the task.
+  void ReleaseTask(const std::string& worker_id, const std::string& task_id);
   // Cancels the job's queued and leased tasks.
   void CancelJob(const std::string& job_id);
   // Ends every wait (shutdown).

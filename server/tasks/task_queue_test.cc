@@ -6,12 +6,12 @@
 namespace edgenas {
 namespace {
 
-using testing::StoredTask;
-using testing::TaskQueueTest;
 using testing::kLatency;
 using testing::kMeasure;
 using testing::kTrain;
 using testing::kTrainer;
+using testing::StoredTask;
+using testing::TaskQueueTest;
 
 TEST_F(TaskQueueTest, AcquireIsFifoPerKindAndDeviceClass) {
   MakeQueue();
@@ -246,7 +246,8 @@ TEST_F(TaskQueueTest, ErrorsRequeueUntilTheTaskIsQuarantinedWithItsLastError) {
     v1::Task task;
     ASSERT_EQ(AcquireId(absl::StrCat("w-", i), kTrainer, "", &task), "t1") << i;
     EXPECT_EQ(task.attempt(), i);
-    ReportVerdict v = MustReport(ErrorResult(absl::StrCat("w-", i), task, absl::StrCat("boom ", i)));
+    ReportVerdict v =
+        MustReport(ErrorResult(absl::StrCat("w-", i), task, absl::StrCat("boom ", i)));
     EXPECT_TRUE(v.accepted) << v.reason;
     Flush();
     StoredTask stored = Stored("t1");
@@ -411,7 +412,8 @@ TEST_F(TaskQueueTest, LoadAfterARestartRequeuesLocalLeasesAndGivesRemoteOnesGrac
   EXPECT_EQ(Stored("remote").state, static_cast<int>(TaskState::kDone));
   // The finished task did not come back.
   EXPECT_FALSE(MustReport(TrainResult("remote-w", done_task)).accepted);
-  EXPECT_EQ(Stored("done").result.SerializeAsString(), TrainResult("remote-w", done_task).SerializeAsString());
+  EXPECT_EQ(Stored("done").result.SerializeAsString(),
+            TrainResult("remote-w", done_task).SerializeAsString());
 
   // Grace is one lease long, counted from the restart, not from the lease.
   Enqueue({MakeTask("remote2", "job-1", kTrain, "")});
@@ -480,6 +482,28 @@ TEST_F(TaskQueueTest, ReleaseWorkerRequeuesOnlyItsLeases) {
   v1::Task t;
   EXPECT_EQ(AcquireId("w-c", kTrainer, "", &t), "t1");
   EXPECT_EQ(t.attempt(), 2);
+}
+
+// A lease granted to a poll its worker had abandoned goes back to the queue
+// at once, as no failure; another worker's lease on it is left alone.
+TEST_F(TaskQueueTest, ReleaseTaskRequeuesOneLeaseOfItsWorker) {
+  MakeQueue();
+  AddJob("job-1");
+  Enqueue({MakeTask("t1", "job-1", kTrain, ""), MakeTask("t2", "job-1", kTrain, "")});
+  ASSERT_EQ(AcquireId("w-a", kTrainer, ""), "t1");
+  ASSERT_EQ(AcquireId("w-a", kTrainer, ""), "t2");
+  queue_->ReleaseTask("w-b", "t1");  // not its lease
+  queue_->ReleaseTask("w-a", "t1");
+  Flush();
+  EXPECT_EQ(Stored("t1").state, static_cast<int>(TaskState::kQueued));
+  EXPECT_EQ(Stored("t1").failures, 0);
+  EXPECT_EQ(Stored("t2").owner, "w-a");
+  v1::Task t;
+  EXPECT_EQ(AcquireId("w-c", kTrainer, "", &t), "t1");
+  EXPECT_EQ(t.attempt(), 2);
+  queue_->ReleaseTask("w-a", "t1");  // w-c holds it now
+  Flush();
+  EXPECT_EQ(Stored("t1").owner, "w-c");
 }
 
 }  // namespace

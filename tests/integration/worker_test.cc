@@ -38,7 +38,7 @@ class WorkerProcess {
       dup2(fd, STDERR_FILENO);
       dup2(fd, STDOUT_FILENO);
       std::vector<std::string> args = {EDGENAS_WORKER_PATH, "--coordinator", address, "--state-dir",
-                                       state_dir, "--wait-ms", "500"};
+                                       state_dir,           "--wait-ms",     "500"};
       if (!token.empty()) {
         args.insert(args.end(), {"--enroll-token", token, "--device-class", device_class});
       }
@@ -78,8 +78,8 @@ class WorkerProcess {
   pid_t pid_ = -1;
 };
 
-std::string CreateEnrollToken(EdgenasdProcess& s, const std::string& admin, const std::string& device_class,
-                              int ttl_seconds) {
+std::string CreateEnrollToken(EdgenasdProcess& s, const std::string& admin,
+                              const std::string& device_class, int ttl_seconds) {
   v1::CreateTokenRequest req;
   req.set_kind(v1::CreateTokenRequest::KIND_ENROLLMENT);
   req.set_device_class(device_class);
@@ -107,7 +107,8 @@ std::string SubmitJob(EdgenasdProcess& s, const std::string& admin, const std::s
   v1::SubmitJobRequest submit;
   *submit.mutable_spec() = *spec;
   v1::SubmitJobResponse submitted;
-  grpc::Status st = s.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted);
+  grpc::Status st =
+      s.Search()->SubmitJob(EdgenasdProcess::Context(admin).get(), submit, &submitted);
   EXPECT_TRUE(st.ok()) << st.error_message();
   return submitted.job_id();
 }
@@ -136,9 +137,11 @@ TEST(Workers, EnrollmentTakesAGoodTokenOnceAndRefusesTheRest) {
   const std::string good = CreateEnrollToken(server, admin, "rpi4", 3600);
   ASSERT_TRUE(Enroll(server, good, "rpi4", &r).ok());
   EXPECT_FALSE(r.credential().empty());
-  EXPECT_EQ(Enroll(server, good, "rpi4", &r).error_code(), grpc::StatusCode::UNAUTHENTICATED);  // reused
+  EXPECT_EQ(Enroll(server, good, "rpi4", &r).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);  // reused
   const std::string wrong_class = CreateEnrollToken(server, admin, "rpi4", 3600);
-  EXPECT_EQ(Enroll(server, wrong_class, "pixel7", &r).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Enroll(server, wrong_class, "pixel7", &r).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Enroll(server, "enr_" + std::string(64, 'a'), "rpi4", &r).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);  // never issued
   const std::string short_lived = CreateEnrollToken(server, admin, "rpi4", 1);
@@ -164,17 +167,20 @@ TEST(Workers, ARevokedWorkerIsRefusedOnEveryRpc) {
   rv.set_worker_id(me.worker_id());
   v1::RevokeWorkerResponse rr;
   ASSERT_TRUE(server.Admin()->RevokeWorker(EdgenasdProcess::Context(admin).get(), rv, &rr).ok());
-  EXPECT_EQ(workers->Heartbeat(EdgenasdProcess::Context(me.credential()).get(), hb, &hr).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      workers->Heartbeat(EdgenasdProcess::Context(me.credential()).get(), hb, &hr).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   v1::AcquireTaskRequest aq;
   aq.set_worker_id(me.worker_id());
   v1::AcquireTaskResponse ar;
-  EXPECT_EQ(workers->AcquireTask(EdgenasdProcess::Context(me.credential()).get(), aq, &ar).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      workers->AcquireTask(EdgenasdProcess::Context(me.credential()).get(), aq, &ar).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   v1::ReportResultRequest rep;
   rep.set_worker_id(me.worker_id());
   v1::ReportResultResponse rpr;
-  EXPECT_EQ(workers->ReportResult(EdgenasdProcess::Context(me.credential()).get(), rep, &rpr).error_code(),
+  EXPECT_EQ(workers->ReportResult(EdgenasdProcess::Context(me.credential()).get(), rep, &rpr)
+                .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
@@ -184,18 +190,21 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
   const std::string dir = testing::MakeTempDir();
   // Short leases bring a killed worker's task back quickly; the kills are
   // this test's doing, so they must not quarantine anything.
-  EdgenasdProcess server(dir, {"--local-trainers", "1", "--lease-seconds", "2", "--max-failures", "1000"});
+  EdgenasdProcess server(
+      dir, {"--local-trainers", "1", "--lease-seconds", "2", "--max-failures", "1000"});
   ASSERT_TRUE(server.ok());
   const std::string admin = testing::ReadToken(dir + "/admin.token");
   constexpr char kClass[] = "lab-x86";
   std::vector<std::unique_ptr<WorkerProcess>> others;
   for (int i = 0; i < 2; ++i)
-    others.push_back(std::make_unique<WorkerProcess>(
-        server.address(), dir + "/w" + std::to_string(i), CreateEnrollToken(server, admin, kClass, 600), kClass,
-        dir + "/w" + std::to_string(i) + ".log"));
+    others.push_back(
+        std::make_unique<WorkerProcess>(server.address(), dir + "/w" + std::to_string(i),
+                                        CreateEnrollToken(server, admin, kClass, 600), kClass,
+                                        dir + "/w" + std::to_string(i) + ".log"));
   const std::string victim_dir = dir + "/victim", victim_log = dir + "/victim.log";
   auto victim = std::make_unique<WorkerProcess>(server.address(), victim_dir,
-                                                CreateEnrollToken(server, admin, kClass, 600), kClass, victim_log);
+                                                CreateEnrollToken(server, admin, kClass, 600),
+                                                kClass, victim_log);
 
   // More measurements than kills, so the victim still finds work after 20
   // of them when the other two take their share quickly (a loaded machine).
@@ -203,7 +212,8 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
     "name": "kill-workers", "seed": 3,
     "dataset": {"name": "fashion-mnist", "validation_fraction": 0.01, "max_train_images": 200},
     "strategy": {"name": "random", "params": {"batch": 4, "space": {"max_mflops": 3}}},
-    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") + kClass + R"("},
+    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") +
+                                kClass + R"("},
     "budget": {"max_trials": 24, "max_minutes": 30},
     "training": {"epochs": 1, "batch_size": 32, "threads": 1},
     "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 30, "min_repeat_ms": 40}
@@ -236,7 +246,8 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
   EXPECT_EQ(server.Stop(), 0);
 
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir + "/edgenas.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2((dir + "/edgenas.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
   auto count = [&](const std::string& sql) {
     sqlite3_stmt* st = nullptr;
     EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
@@ -247,7 +258,8 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
   };
   // Every measurement task ended once, done, holding the one report accepted for it.
   EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2"), 24);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND state = 2 AND result IS NOT NULL"), 24);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND state = 2 AND result IS NOT NULL"),
+            24);
   // Kills were real: some tasks needed more than one attempt.
   EXPECT_GT(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND attempt > 1"), 0);
   // No measurement from an attempt whose lease was lost: each stored row came
@@ -269,9 +281,10 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
   const std::string admin = testing::ReadToken(dir + "/admin.token");
   std::vector<std::unique_ptr<WorkerProcess>> honest;
   for (int i = 0; i < 2; ++i)
-    honest.push_back(std::make_unique<WorkerProcess>(
-        server.address(), dir + "/h" + std::to_string(i), CreateEnrollToken(server, admin, kClass, 600), kClass,
-        dir + "/h" + std::to_string(i) + ".log"));
+    honest.push_back(
+        std::make_unique<WorkerProcess>(server.address(), dir + "/h" + std::to_string(i),
+                                        CreateEnrollToken(server, admin, kClass, 600), kClass,
+                                        dir + "/h" + std::to_string(i) + ".log"));
   // The liar: a worker of the class that reports every latency as 5 ms.
   v1::EnrollResponse liar;
   ASSERT_TRUE(Enroll(server, CreateEnrollToken(server, admin, kClass, 600), kClass, &liar).ok());
@@ -296,7 +309,8 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
       rep.mutable_latency()->set_p90_ms(5.0);
       rep.mutable_latency()->set_cv(0.001);
       v1::ReportResultResponse rr;
-      if (workers->ReportResult(EdgenasdProcess::Context(liar.credential()).get(), rep, &rr).ok() && rr.accepted())
+      if (workers->ReportResult(EdgenasdProcess::Context(liar.credential()).get(), rep, &rr).ok() &&
+          rr.accepted())
         ++lies;
     }
   });
@@ -304,14 +318,15 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
     "name": "redundancy", "seed": 5,
     "dataset": {"name": "fashion-mnist", "validation_fraction": 0.01, "max_train_images": 200},
     "strategy": {"name": "random", "params": {"batch": 4, "space": {"max_mflops": 3}}},
-    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") + kClass + R"("},
+    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") +
+                                kClass + R"("},
     "budget": {"max_trials": 8, "max_minutes": 20},
     "training": {"epochs": 1, "batch_size": 32, "threads": 1},
     "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 10, "min_repeat_ms": 5}
   })";
   const std::string job_id = SubmitJob(server, admin, spec_json);
-  const v1::Job job =
-      WaitForJob(server, admin, job_id, std::chrono::steady_clock::now() + std::chrono::minutes(10));
+  const v1::Job job = WaitForJob(server, admin, job_id,
+                                 std::chrono::steady_clock::now() + std::chrono::minutes(10));
   stop = true;
   liar_loop.join();
   EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
@@ -321,7 +336,8 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
   v1::ListCandidatesRequest lr;
   lr.set_job_id(job_id);
   v1::ListCandidatesResponse cands;
-  ASSERT_TRUE(server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
+  ASSERT_TRUE(
+      server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
   ASSERT_EQ(cands.candidates_size(), 8);
   for (const v1::Candidate& c : cands.candidates()) {
     ASSERT_EQ(c.result().status(), v1::TRIAL_OK) << c.result().error();
@@ -329,7 +345,8 @@ TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
   }
   // It is flagged, the honest ones are not.
   v1::ListWorkersResponse workers;
-  ASSERT_TRUE(server.Admin()->ListWorkers(EdgenasdProcess::Context(admin).get(), {}, &workers).ok());
+  ASSERT_TRUE(
+      server.Admin()->ListWorkers(EdgenasdProcess::Context(admin).get(), {}, &workers).ok());
   int flagged = 0;
   for (const v1::WorkerInfo& w : workers.workers()) {
     const bool is_liar = w.worker_id() == liar.worker_id();
@@ -346,18 +363,64 @@ TEST(Workers, SigtermEndsALongPollAtOnce) {
   EdgenasdProcess server(dir, {});
   ASSERT_TRUE(server.ok());
   const std::string admin = testing::ReadToken(dir + "/admin.token");
-  WorkerProcess worker(server.address(), dir + "/w", CreateEnrollToken(server, admin, "rpi4", 600), "rpi4",
-                       dir + "/w.log", {"--wait-ms", "30000"});
+  WorkerProcess worker(server.address(), dir + "/w", CreateEnrollToken(server, admin, "rpi4", 600),
+                       "rpi4", dir + "/w.log", {"--wait-ms", "30000"});
   for (int i = 0; i < 100 && worker.Count("working for") == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_EQ(worker.Count("working for"), 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // inside the 30 s poll by now
   const auto t0 = std::chrono::steady_clock::now();
   worker.Signal(SIGTERM);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(seconds, 10.0);  // the poll had more than 25 s to go
   EXPECT_EQ(worker.Count("stopped after 0 task(s)"), 1);
   EXPECT_EQ(worker.Count("retrying"), 0);  // an interrupted poll is no connection error
+}
+
+// A worker that gave up its long poll (its deadline passed, or SIGTERM) is
+// given no task afterwards: one granted to the abandoned poll would sit
+// leased to nobody until the lease ran out (10 minutes here).
+TEST(Workers, AnAbandonedLongPollIsGivenNoTask) {
+  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string dir = testing::MakeTempDir();
+  constexpr char kClass[] = "lab";
+  EdgenasdProcess server(dir, {"--local-trainers", "1", "--lease-seconds", "600"});
+  ASSERT_TRUE(server.ok());
+  const std::string admin = testing::ReadToken(dir + "/admin.token");
+  v1::EnrollResponse quitter;
+  ASSERT_TRUE(Enroll(server, CreateEnrollToken(server, admin, kClass, 600), kClass, &quitter).ok());
+  {
+    v1::AcquireTaskRequest aq;
+    aq.set_worker_id(quitter.worker_id());
+    aq.set_wait_ms(30000);
+    v1::AcquireTaskResponse ar;
+    auto ctx = EdgenasdProcess::Context(quitter.credential());
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
+    const grpc::Status st = server.Workers()->AcquireTask(ctx.get(), aq, &ar);
+    ASSERT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);  // the server still waits
+  }
+  const std::string job_id = SubmitJob(server, admin,
+                                       std::string(R"({
+    "name": "abandoned-poll", "seed": 3,
+    "dataset": {"name": "fashion-mnist", "validation_fraction": 0.01, "max_train_images": 200},
+    "strategy": {"name": "random", "params": {"batch": 1, "space": {"max_mflops": 3}}},
+    "objective": {"kind": "mnas", "target_latency_ms": 0.05, "device_class": ")") +
+                                           kClass + R"("},
+    "budget": {"max_trials": 1, "max_minutes": 20},
+    "training": {"epochs": 1, "batch_size": 32, "threads": 1},
+    "latency": {"batch": 1, "threads": 1, "warmup": 2, "repeat": 5, "min_repeat_ms": 5}
+  })");
+  // Training one candidate on 200 images takes a few seconds; its latency
+  // task is published while the abandoned poll would still be waiting.
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  WorkerProcess worker(server.address(), dir + "/w", CreateEnrollToken(server, admin, kClass, 600),
+                       kClass, dir + "/w.log");
+  const v1::Job job = WaitForJob(server, admin, job_id,
+                                 std::chrono::steady_clock::now() + std::chrono::seconds(90));
+  EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
+  EXPECT_EQ(worker.Count("measuring"), 1) << "the late worker measured the candidate";
 }
 
 // A remote trainer: the coordinator has no trainer of its own, so every TRAIN
@@ -370,9 +433,10 @@ TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
   EdgenasdProcess server(dir, {"--local-latency-worker"});
   ASSERT_TRUE(server.ok());
   const std::string admin = testing::ReadToken(dir + "/admin.token");
-  WorkerProcess trainer(server.address(), dir + "/t", CreateEnrollToken(server, admin, "trainer-box", 600),
-                        "trainer-box", dir + "/t.log",
-                        {"--role", "trainer", "--dataset-dirs", "fashion-mnist=/usr/share/datasets/fashion-mnist"});
+  WorkerProcess trainer(
+      server.address(), dir + "/t", CreateEnrollToken(server, admin, "trainer-box", 600),
+      "trainer-box", dir + "/t.log",
+      {"--role", "trainer", "--dataset-dirs", "fashion-mnist=/usr/share/datasets/fashion-mnist"});
   const std::string job_id = SubmitJob(server, admin, R"({
     "name": "remote-trainer", "seed": 3,
     "dataset": {"name": "fashion-mnist", "validation_fraction": 0.05, "max_train_images": 3000},
@@ -389,7 +453,8 @@ TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
   v1::ListCandidatesRequest lr;
   lr.set_job_id(job_id);
   v1::ListCandidatesResponse cands;
-  ASSERT_TRUE(server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
+  ASSERT_TRUE(
+      server.Search()->ListCandidates(EdgenasdProcess::Context(admin).get(), lr, &cands).ok());
   ASSERT_EQ(cands.candidates_size(), 3);
   double best = 0;
   for (const v1::Candidate& c : cands.candidates()) {
@@ -399,7 +464,8 @@ TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
   }
   EXPECT_GT(best, 0.3);  // trained: well above chance (0.10)
   v1::ListWorkersResponse workers;
-  ASSERT_TRUE(server.Admin()->ListWorkers(EdgenasdProcess::Context(admin).get(), {}, &workers).ok());
+  ASSERT_TRUE(
+      server.Admin()->ListWorkers(EdgenasdProcess::Context(admin).get(), {}, &workers).ok());
   int trainers = 0;
   for (const v1::WorkerInfo& w : workers.workers()) {
     if (w.role() != v1::WORKER_ROLE_TRAINER) continue;
