@@ -146,6 +146,10 @@ std::vector<OpCase> OpCases() {
         b.Op("cat", OpKind::kConcat, {Stem(b, 5, "a"), Stem(b, 11, "b"), Stem(b, 17, "c")});
     b.Dense("fc", b.Conv("mix", x, 4, 1), 5);
   });
+  add("concat_flat", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Op("flat", OpKind::kFlatten, {"input"});
+    b.Dense("fc", b.Op("cat", OpKind::kConcat, {b.Dense("a", x, 7), b.Dense("b", x, 3)}), 5);
+  });
   add("channel_shuffle", [](GraphBuilder& b, Graph& g) {
     std::string x = Stem(b, 6);
     b.Op("shuffle", OpKind::kChannelShuffle, {x});
