@@ -3,16 +3,55 @@
 // da = dy * b; db = dy * a, summed over height and width when broadcast.
 #include "runtime/exec/layers/layers.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define EDGENAS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EDGENAS_VECTOR_CLONES
+#endif
+
 namespace edgenas {
 namespace {
 
 using dnnl::algorithm;
+
+// y[n][p][c] = x[n][p][c] * s[n][c] for NHWC x: the squeeze-and-excite
+// scale at small batch, where oneDNN 2.6's broadcast binary on NHWC costs
+// 5 us for an 8 x 28 x 28 map (a pass over 25 KB).
+EDGENAS_VECTOR_CLONES
+void ScaleChannelsLast(int64_t batch, int64_t pixels, int64_t channels, const float* x,
+                       const float* s, float* y) {
+#pragma omp parallel for schedule(static) if (batch * pixels * channels >= (1 << 16))
+  for (int64_t r = 0; r < batch * pixels; ++r) {
+    const float* sc = s + (r / pixels) * channels;
+    const float* xr = x + r * channels;
+    float* yr = y + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; ++c) yr[c] = xr[c] * sc[c];
+  }
+}
 
 class MultiplyLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
     a_ = b.In(0).mem;
     b_ = b.In(1).mem;
+    const dnnl::memory::dims ad = b.InDims(0), bd = b.InDims(1);
+    const auto nhwc = [](const dnnl::memory::dims& d) {
+      return MemDesc(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nhwc);
+    };
+    if (ad.size() == 4 && bd != ad && b.In(0).md == nhwc(ad) && b.In(1).md == nhwc(bd)) {
+      b.SetOutput(b.In(0).md);
+      dnnl::memory x = a_, sc = b_, y = b.Out().mem;
+      b.ForwardFn(
+          [=] {
+            ScaleChannelsLast(ad[0], ad[2] * ad[3], ad[1],
+                              static_cast<const float*>(x.get_data_handle()),
+                              static_cast<const float*>(sc.get_data_handle()),
+                              static_cast<float*>(y.get_data_handle()));
+          },
+          "scale_rows");
+      return absl::OkStatus();
+    }
     dnnl::binary::desc desc(algorithm::binary_mul, a_.get_desc(), b_.get_desc(), b.In(0).md);
     dnnl::binary::primitive_desc pd(desc, CpuEngine());
     b.SetOutput(pd.dst_desc());
