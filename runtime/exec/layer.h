@@ -33,6 +33,9 @@ struct Step {
   // For fn: the name of the compute kernel it runs (our own, e.g. "bn_act"),
   // or null for bookkeeping (statistics, re-pointing buffers).
   const char* kernel = nullptr;
+  // OpenMP threads to run with; 0: the caller's. Small inference kernels run
+  // on one (see CompiledNet::Build).
+  int threads = 0;
 };
 
 // One activation of the net and, in training, its gradient.
@@ -135,6 +138,8 @@ class NetBuilder {
 
   // Net-level access (not for layers).
   void SetNode(int node) { node_ = node; }
+  // The thread count given to the forward steps appended from now on.
+  void SetStepThreads(int threads) { step_threads_ = threads; }
   std::vector<Value>& values() { return values_; }
   Value& input_value() { return input_; }
   NetLists& lists() { return lists_; }
@@ -151,6 +156,7 @@ class NetBuilder {
   ParamStore* store_;
   const int batch_;
   const bool training_;
+  int step_threads_ = 0;
   std::mt19937_64 rng_;
   int node_ = -1;
   Value input_;

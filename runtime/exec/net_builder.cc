@@ -44,6 +44,7 @@ void NetBuilder::Reorder(std::vector<Step>* list, const dnnl::memory& from,
   s.prim = dnnl::reorder(from, to);
   s.args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
   s.node = node_;
+  if (list == &lists_.forward) s.threads = step_threads_;
   list->push_back(std::move(s));
 }
 
@@ -70,11 +71,12 @@ dnnl::memory NetBuilder::BackwardAs(const dnnl::memory& m, const MemDesc& want) 
 }
 
 void NetBuilder::Forward(const dnnl::primitive& p, Args args) {
-  lists_.forward.push_back(Step{p, std::move(args), nullptr, node_});
+  lists_.forward.push_back(Step{p, std::move(args), nullptr, node_, nullptr, step_threads_});
 }
 
 void NetBuilder::ForwardFn(std::function<void()> fn, const char* kernel) {
-  lists_.forward.push_back(Step{dnnl::primitive(), {}, std::move(fn), node_, kernel});
+  lists_.forward.push_back(
+      Step{dnnl::primitive(), {}, std::move(fn), node_, kernel, step_threads_});
 }
 
 void NetBuilder::Backward(const dnnl::primitive& p, Args args) {

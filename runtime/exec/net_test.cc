@@ -2,6 +2,8 @@
 // against central finite differences (backward), op by op and per preset.
 #include "runtime/exec/net.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <functional>
 #include <random>
@@ -400,6 +402,27 @@ TEST(SharedParamsTest, AMatmulDenseSeesChangedWeights) {
     changed += std::abs((*infer)->Logits()[i] - before[i]);
   }
   EXPECT_GT(changed, 1e-3);
+}
+
+// Small inference kernels are built and run on one OpenMP thread
+// (RunsOnOneThread in net.cc); the caller's thread count is left as it was,
+// also when building fails.
+TEST(ThreadsTest, SmallKernelsLeaveTheCallersThreadCountAlone) {
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(2);
+  Graph g = *Preset("mobile-tiny");
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store = RandomParams(g, info, 1);
+  auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
+  ASSERT_TRUE(net.ok()) << net.status();
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  std::vector<float> x = RandomInput(g, 1, 2);
+  (*net)->Forward(x.data());
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  (*net)->SetProfiling(true);
+  (*net)->Forward(x.data());
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  omp_set_num_threads(before);
 }
 
 TEST(DropoutTest, TrainingMasksAndScalesAndBackpropagatesThroughTheMask) {
