@@ -1,6 +1,7 @@
 // Training-step throughput of a graph on synthetic data, and where the time
-// goes: inside oneDNN primitives, or in edgenas around them (the framework
-// overhead: loss, optimizer, the net's own steps, bookkeeping).
+// goes: inside compute kernels (oneDNN primitives and our own, such as
+// bn_act), or in edgenas around them (the framework overhead: loss,
+// optimizer, bookkeeping steps).
 #ifndef EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_
 #define EDGENAS_RUNTIME_BENCH_TRAIN_BENCH_H_
 

@@ -5,8 +5,10 @@
 // only walks the prepared lists. The weights stay in the ParamStore (shared
 // with other nets); the net reloads them when the store's version changes.
 //
-// Threads: oneDNN primitives run on the thread that runs the net. One compute
-// thread owns a net; nothing else may call it concurrently.
+// Threads: oneDNN primitives run on the thread that runs the net, with its
+// OpenMP team; in inference, kernels with little work run on one thread
+// (the caller's thread count is restored after each). One compute thread
+// owns a net; nothing else may call it concurrently.
 #ifndef EDGENAS_RUNTIME_EXEC_NET_H_
 #define EDGENAS_RUNTIME_EXEC_NET_H_
 
