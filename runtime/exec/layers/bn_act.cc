@@ -6,13 +6,9 @@
 #include <cmath>
 #include <vector>
 
-// As in dw_conv_grad.cc: loops over the 16 channels of a block for the
-// compiler to vectorize, built once per vector width on x86-64.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define EDGENAS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EDGENAS_VECTOR_CLONES
-#endif
+#include "runtime/exec/layers/vector_clones.h"
+
+// Loops over the 16 channels of a block, for the compiler to vectorize.
 
 namespace edgenas {
 namespace {

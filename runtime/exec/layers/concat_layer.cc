@@ -4,12 +4,7 @@
 #include <omp.h>
 
 #include "runtime/exec/layers/layers.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define EDGENAS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EDGENAS_VECTOR_CLONES
-#endif
+#include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
 namespace {

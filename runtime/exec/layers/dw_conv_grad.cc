@@ -6,15 +6,10 @@
 #include <cstring>
 #include <vector>
 
+#include "runtime/exec/layers/vector_clones.h"
+
 // The inner loops are written for the compiler to vectorize over the 16
-// channels of a block; on x86-64 they are compiled once per vector width
-// and the loader picks the widest the CPU has (the build targets baseline
-// x86-64 so that one binary runs everywhere).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define EDGENAS_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EDGENAS_VECTOR_CLONES
-#endif
+// channels of a block (see vector_clones.h).
 
 namespace edgenas {
 namespace {
