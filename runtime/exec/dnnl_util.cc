@@ -26,6 +26,14 @@ MemDesc PlainDesc(const dnnl::memory::dims& dims) {
 
 MemDesc AnyDesc(const dnnl::memory::dims& dims) { return MemDesc(dims, dt::f32, tag::any); }
 
+MemDesc ChannelsLastDesc(const dnnl::memory::dims& dims) {
+  return MemDesc(dims, dt::f32, dims.size() == 4 ? tag::nhwc : tag::nc);
+}
+
+MemDesc Blocked16Desc(const dnnl::memory::dims& dims) {
+  return MemDesc(dims, dt::f32, tag::nChw16c);
+}
+
 size_t FloatCount(const MemDesc& md) { return md.get_size() / sizeof(float); }
 
 std::string DnnlIsaName() {

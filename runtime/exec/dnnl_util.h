@@ -21,6 +21,10 @@ const dnnl::engine& CpuEngine();
 
 MemDesc PlainDesc(const dnnl::memory::dims& dims);  // f32, row-major (nc, nchw, oihw, ...)
 MemDesc AnyDesc(const dnnl::memory::dims& dims);    // f32, format_tag::any
+// f32 with channels innermost: nhwc for {N, C, H, W}, nc for {N, F}.
+MemDesc ChannelsLastDesc(const dnnl::memory::dims& dims);
+// f32 nChw16c: channels in blocks of 16, the block innermost (our own kernels).
+MemDesc Blocked16Desc(const dnnl::memory::dims& dims);
 
 // Number of floats backing a memory (including padding of blocked layouts).
 size_t FloatCount(const MemDesc& md);

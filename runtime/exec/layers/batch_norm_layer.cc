@@ -79,7 +79,7 @@ class BatchNormLayer : public Layer {
   absl::Status BuildFusedForward(NetBuilder& b) {
     fused_act_ = true;
     const dnnl::memory::dims d = b.In(0).md.dims();
-    const MemDesc blocked(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
+    const MemDesc blocked = Blocked16Desc(d);
     const MemDesc vec = PlainDesc({d[1]});
     shape_ = BnActShape{d[0], d[1], d[2] * d[3]};
     src_ = b.InputAs(0, blocked);

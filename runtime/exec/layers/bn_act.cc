@@ -212,8 +212,7 @@ void BnActForward(const BnActShape& s, BnAct act, float epsilon, const float* x,
     ShiftedSums(x + (n * blocks + cb) * item_size, s.spatial, &k[cb * kBlock], a, b);
   });
   const double count = static_cast<double>(s.batch) * s.spatial;
-  std::vector<float> mu(blocks * kBlock, 0.0f), scale(blocks * kBlock, 0.0f),
-      b(blocks * kBlock, 0.0f), live(blocks * kBlock, 0.0f);
+  std::vector<float> scale(blocks * kBlock, 0.0f), live(blocks * kBlock, 0.0f);
   for (int64_t c = 0; c < s.channels; ++c) {
     const double m = sum[c] / count;
     const double v = std::max(0.0, sq[c] / count - m * m);
@@ -221,11 +220,11 @@ void BnActForward(const BnActShape& s, BnAct act, float epsilon, const float* x,
     mean[c] = static_cast<float>(k[c] + m);
     var[c] = static_cast<float>(v);
     inv_std[c] = static_cast<float>(r);
-    mu[c] = mean[c];
     scale[c] = static_cast<float>(gamma[c] * r);
-    b[c] = beta[c];
     live[c] = 1.0f;
   }
+  const std::vector<float> mu = Blocked(mean, s.channels, blocks);
+  const std::vector<float> b = Blocked(beta, s.channels, blocks);
   const int64_t items = s.batch * blocks;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {

@@ -46,21 +46,14 @@ class ConcatLayer : public Layer {
 
   // Every input channels-last (NHWC or N x F, dense): our row copy.
   static bool ChannelsLast(NetBuilder& b) {
-    for (int i = 0; i < b.num_inputs(); ++i) {
-      const dnnl::memory::dims d = b.InDims(i);
-      if (b.In(i).md !=
-          MemDesc(d, dnnl::memory::data_type::f32,
-                  d.size() == 4 ? dnnl::memory::format_tag::nhwc : dnnl::memory::format_tag::nc))
-        return false;
-    }
+    for (int i = 0; i < b.num_inputs(); ++i)
+      if (b.In(i).md != ChannelsLastDesc(b.InDims(i))) return false;
     return true;
   }
 
   absl::Status BuildChannelsLast(NetBuilder& b) {
     const dnnl::memory::dims out = b.OutDims();
-    b.SetOutput(
-        MemDesc(out, dnnl::memory::data_type::f32,
-                out.size() == 4 ? dnnl::memory::format_tag::nhwc : dnnl::memory::format_tag::nc));
+    b.SetOutput(ChannelsLastDesc(out));
     int64_t rows = out[0];
     for (size_t i = 2; i < out.size(); ++i) rows *= out[i];
     std::vector<dnnl::memory> srcs;

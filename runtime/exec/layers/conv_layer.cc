@@ -12,6 +12,22 @@ namespace {
 using dnnl::algorithm;
 using dnnl::prop_kind;
 
+// make(alg) for Winograd when `winograd` asks for it and oneDNN has it on
+// this CPU (AVX-512), else for direct convolution; *used says which.
+template <typename Make>
+auto PreferWinograd(bool winograd, Make make, bool* used) {
+  if (winograd) {
+    try {
+      auto pd = make(algorithm::convolution_winograd);
+      if (used != nullptr) *used = true;
+      return pd;
+    } catch (const dnnl::error&) {  // not here: direct below
+    }
+  }
+  if (used != nullptr) *used = false;
+  return make(algorithm::convolution_direct);
+}
+
 class ConvLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
@@ -54,15 +70,7 @@ class ConvLayer : public Layer {
                                                 AnyDesc(out), strides_, dilates_, pad_, pad_);
       return dnnl::convolution_forward::primitive_desc(desc, attr, CpuEngine());
     };
-    bwd_data_alg_ = algorithm::convolution_direct;
-    if (winograd) {
-      try {
-        fwd_pd_ = make_pd(algorithm::convolution_winograd);
-        bwd_data_alg_ = algorithm::convolution_winograd;
-      } catch (const dnnl::error&) {  // not on this CPU: direct below
-      }
-    }
-    if (!fwd_pd_) fwd_pd_ = make_pd(algorithm::convolution_direct);
+    fwd_pd_ = PreferWinograd(winograd, make_pd, &winograd_);
 
     src_ = b.InputAs(0, fwd_pd_.src_desc());
     LayerWeights w = LoadWeights(b, fwd_pd_.weights_desc(), bias_md, a.bias);
@@ -95,14 +103,7 @@ class ConvLayer : public Layer {
                                                    strides_, dilates_, pad_, pad_);
         return dnnl::convolution_backward_data::primitive_desc(desc, CpuEngine(), fwd_pd_);
       };
-      dnnl::convolution_backward_data::primitive_desc pd;
-      if (bwd_data_alg_ == algorithm::convolution_winograd) {
-        try {
-          pd = make_pd(bwd_data_alg_);
-        } catch (const dnnl::error&) {  // forward only: direct below
-        }
-      }
-      if (!pd) pd = make_pd(algorithm::convolution_direct);
+      const auto pd = PreferWinograd(winograd_, make_pd, nullptr);
       dnnl::memory diff_src = b.Alloc(pd.diff_src_desc());
       b.Backward(dnnl::convolution_backward_data(pd),
                  {{DNNL_ARG_DIFF_DST, b.BackwardAs(b.OutDiff(), pd.diff_dst_desc())},
@@ -142,11 +143,8 @@ class ConvLayer : public Layer {
     g.stride_h = a.stride_h, g.stride_w = a.stride_w;
     g.dilation_h = a.dilation_h, g.dilation_w = a.dilation_w;
     g.pad_h = a.pad_h, g.pad_w = a.pad_w;
-    const auto blocked = [](const dnnl::memory::dims& d) {
-      return MemDesc(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
-    };
-    dnnl::memory x = b.BackwardAs(src_, blocked(in));
-    dnnl::memory dy = b.BackwardAs(b.OutDiff(), blocked(out));
+    dnnl::memory x = b.BackwardAs(src_, Blocked16Desc(in));
+    dnnl::memory dy = b.BackwardAs(b.OutDiff(), Blocked16Desc(out));
     dnnl::memory dw = b.GradMemory("weight", PlainDesc(wdims_));
     dnnl::memory db;
     if (has_bias_) db = b.GradMemory("bias", PlainDesc({a.out_channels}));
@@ -162,7 +160,7 @@ class ConvLayer : public Layer {
 
   dnnl::memory::dims wdims_, strides_, dilates_, pad_;
   bool has_bias_ = false;
-  algorithm bwd_data_alg_ = algorithm::convolution_direct;
+  bool winograd_ = false;  // the forward runs Winograd: backward data tries it too
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, weights_;
 };

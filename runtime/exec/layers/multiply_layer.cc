@@ -31,10 +31,8 @@ class MultiplyLayer : public Layer {
     a_ = b.In(0).mem;
     b_ = b.In(1).mem;
     const dnnl::memory::dims ad = b.InDims(0), bd = b.InDims(1);
-    const auto nhwc = [](const dnnl::memory::dims& d) {
-      return MemDesc(d, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nhwc);
-    };
-    if (ad.size() == 4 && bd != ad && b.In(0).md == nhwc(ad) && b.In(1).md == nhwc(bd)) {
+    if (ad.size() == 4 && bd != ad && b.In(0).md == ChannelsLastDesc(ad) &&
+        b.In(1).md == ChannelsLastDesc(bd)) {
       b.SetOutput(b.In(0).md);
       dnnl::memory x = a_, sc = b_, y = b.Out().mem;
       b.ForwardFn(
