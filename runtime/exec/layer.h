@@ -50,7 +50,10 @@ struct Value {
 // Rewrites the net makes while it is built. Inference: batch norm folded
 // into the conv or dense before it, activations fused as post-ops, a
 // residual add after a conv done by the conv as a sum post-op, dropout
-// removed. Both modes: a ReLU after batch norm runs inside it.
+// removed. Both modes: a ReLU after batch norm runs inside it. Training:
+// other activations after batch norm run in our kernel (bn_act.h), and so
+// does a max pool whose windows tile the image, with the activation between
+// (the batch norm's value is then the pooled tensor).
 struct FusionPlan {
   std::vector<int> alias;      // node -> node whose value it is, or -1
   std::vector<int> folded_bn;  // conv/dense -> batch-norm node folded in, or -1

@@ -97,6 +97,26 @@ bool SingleConsumer(const GraphInfo& info, int v, int* consumer) {
   return info.nodes[c[0]].inputs.size() == 1;
 }
 
+// Training: the max pool after batch norm `bn` (and an activation our
+// kernel applies between them, returned in *act, or -1), when the pool's
+// windows tile the image: the three run as one kernel (BnActPoolForward),
+// which never writes the normalized or activated tensor.
+int TilingMaxPoolAfter(const Graph& graph, const GraphInfo& info, int bn, int* act) {
+  *act = -1;
+  int next = -1;
+  if (info.nodes[bn].shape.flat || !SingleConsumer(info, bn, &next)) return -1;
+  BnAct kind;
+  if (BnActPoolSupports(graph.nodes[next].op, &kind)) {
+    *act = next;
+    if (!SingleConsumer(info, *act, &next)) return -1;
+  }
+  const PoolAttrs& p = graph.nodes[next].pool;
+  if (graph.nodes[next].op != OpKind::kMaxPool || p.kernel_h != p.stride_h ||
+      p.kernel_w != p.stride_w || p.pad_h != 0 || p.pad_w != 0 || p.kernel_h * p.kernel_w > 256)
+    return -1;
+  return next;
+}
+
 // The add `add` of a conv's result (the chain ending at `cur`) and another
 // value `r`, done by the conv as a sum post-op into r's own buffer: allowed
 // when r is a buffer of its own (not the image, not a view made by flatten
@@ -136,11 +156,18 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
   for (size_t i = 0; i < info.order.size(); ++i) position[info.order[i]] = static_cast<int>(i);
   for (int v : info.order) {
     const OpKind op = graph.nodes[v].op;
-    int next = -1;
+    int next = -1, pool = -1, pool_act = -1;
     BnAct act;
     if (mode == NetMode::kInference && op == OpKind::kDropout &&
         info.nodes[v].inputs[0] != kGraphInput) {
       plan.alias[v] = info.nodes[v].inputs[0];
+    } else if (mode == NetMode::kTrain && op == OpKind::kBatchNorm && plan.alias[v] < 0 &&
+               (pool = TilingMaxPoolAfter(graph, info, v, &pool_act)) >= 0) {
+      for (int u : {pool_act, pool}) {
+        if (u < 0) continue;
+        plan.fused[v].push_back(u);
+        plan.alias[u] = v;
+      }
     } else if (op == OpKind::kBatchNorm && plan.alias[v] < 0 && SingleConsumer(info, v, &next) &&
                graph.nodes[next].op == OpKind::kRelu) {
       // oneDNN's batch norm applies a ReLU itself (fuse_norm_relu), in
@@ -279,11 +306,15 @@ absl::Status CompiledNet::Build() {
       const int v = *it;
       if (skip_softmax && v == info_.output) continue;
       b.SetNode(v);
-      b.FinalizeDiff(b.values()[v], v);
       if (plan_.alias[v] >= 0) {  // fused into the node it aliases: its gradient goes there
-        b.values()[plan_.alias[v]].diff_parts.push_back(b.values()[v].diff);
+        // (none from the middle of a fused chain: the last node's goes straight there)
+        if (!b.values()[v].diff_parts.empty()) {
+          b.FinalizeDiff(b.values()[v], v);
+          b.values()[plan_.alias[v]].diff_parts.push_back(b.values()[v].diff);
+        }
         continue;
       }
+      b.FinalizeDiff(b.values()[v], v);
       absl::Status s;
       try {
         s = layers_[v]->BuildBackward(b);

@@ -41,7 +41,7 @@ struct NetOptions {
 struct NetProfile {
   double total_ms = 0;      // wall time inside Forward/Backward
   double primitive_ms = 0;  // inside oneDNN primitives
-  double kernel_ms = 0;     // inside our own compute kernels (bn_act, dw_conv_grad, dropout)
+  double kernel_ms = 0;     // inside our own compute kernels (bn_act, bn_pool, dw_conv_grad, ...)
   double function_ms = 0;   // inside the net's other steps (statistics, ...)
   int64_t passes = 0;
   // Per (phase, node, step kind): "forward conv1 convolution" -> ms.

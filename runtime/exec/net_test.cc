@@ -99,6 +99,22 @@ std::vector<OpCase> OpCases() {
       b.Dense("fc", b.Act("a", b.BatchNorm("bn", Stem(b, 20)), act), 5);
     });
   }
+  // Batch norm, an activation and a max pool whose windows tile the image:
+  // one kernel in training (BnActPoolForward; 9x9 leaves a row and a column
+  // out of the 2x2 windows). An overlapping pool stays apart.
+  for (OpKind act : {OpKind::kRelu, OpKind::kRelu6, OpKind::kHardSigmoid, OpKind::kHardSwish}) {
+    add(absl::StrCat("batch_norm_", OpName(act), "_max_pool"), [act](GraphBuilder& b, Graph&) {
+      std::string x = b.Act("a", b.BatchNorm("bn", Stem(b, 20)), act);
+      b.Dense("fc", b.Pool("p", x, OpKind::kMaxPool, 2, 2, 0), 5);
+    });
+  }
+  add("batch_norm_max_pool_3x3", [](GraphBuilder& b, Graph&) {
+    b.Dense("fc", b.Pool("p", b.BatchNorm("bn", Stem(b, 16)), OpKind::kMaxPool, 3, 3, 0), 5);
+  });
+  add("batch_norm_relu_max_pool_overlapping", [](GraphBuilder& b, Graph&) {
+    std::string x = b.Act("a", b.BatchNorm("bn", Stem(b, 8)), OpKind::kRelu);
+    b.Dense("fc", b.Pool("p", x, OpKind::kMaxPool, 3, 2, 0), 5);
+  });
   add("batch_norm_flat_relu6", [](GraphBuilder& b, Graph&) {
     std::string x = b.Dense("fc1", b.Op("flat", OpKind::kFlatten, {"input"}), 6);
     b.Dense("fc2", b.Act("a", b.BatchNorm("bn", x), OpKind::kRelu6), 5);
@@ -353,10 +369,12 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   EXPECT_EQ(plan.alias[g.Find("bn1")], g.Find("conv1"));
   EXPECT_THAT(plan.fused[g.Find("conv1")], ::testing::ElementsAre(g.Find("relu1")));
   EXPECT_THAT(plan.fused[g.Find("fc1")], ::testing::ElementsAre(g.Find("relu3")));
+  // Training: batch norm, ReLU and the 2x2 max pool in one kernel.
   FusionPlan train = PlanFusion(g, info, NetMode::kTrain);
   EXPECT_EQ(train.folded_bn[g.Find("conv1")], -1);
-  EXPECT_THAT(train.fused[g.Find("bn1")], ::testing::ElementsAre(g.Find("relu1")));
+  EXPECT_THAT(train.fused[g.Find("bn1")], ::testing::ElementsAre(g.Find("relu1"), g.Find("pool1")));
   EXPECT_EQ(train.alias[g.Find("relu1")], g.Find("bn1"));
+  EXPECT_EQ(train.alias[g.Find("pool1")], g.Find("bn1"));
   ParamStore store = RandomParams(g, info, 1);
   auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
   ASSERT_TRUE(net.ok());

@@ -14,6 +14,8 @@ class BatchNormLayer : public Layer {
   absl::Status BuildForward(NetBuilder& b) override {
     const Node& n = b.node();
     const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    if (b.training() && !fused.empty() && b.graph().nodes[fused.back()].op == OpKind::kMaxPool)
+      return BuildPoolForward(b);
     if (b.training() && !fused.empty() && BnActSupports(b.graph().nodes[fused[0]].op, &act_))
       return BuildFusedForward(b);
     const MemDesc& data = b.In(0).md;
@@ -51,6 +53,7 @@ class BatchNormLayer : public Layer {
   }
 
   absl::Status BuildBackward(NetBuilder& b) override {
+    if (pooled_) return BuildPoolBackward(b);
     if (fused_act_) return BuildFusedBackward(b);
     const MemDesc& data = b.In(0).md;
     const MemDesc vec = PlainDesc({data.dims()[1]});
@@ -118,6 +121,65 @@ class BatchNormLayer : public Layer {
     return absl::OkStatus();
   }
 
+  // Training with a max pool after it (and maybe an activation between):
+  // our kernel (BnActPoolForward); the node's value is the pooled tensor,
+  // which the activation and the pool alias.
+  absl::Status BuildPoolForward(NetBuilder& b) {
+    pooled_ = true;
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    act_ = BnAct::kNone;
+    if (fused.size() == 2 && !BnActPoolSupports(b.graph().nodes[fused[0]].op, &act_))
+      return absl::InternalError("batch norm + max pool: the activation between is not supported");
+    const PoolAttrs& pool = b.graph().nodes[fused.back()].pool;
+    const dnnl::memory::dims d = b.In(0).md.dims();
+    pool_shape_ = BnPoolShape{d[0], d[1], d[2], d[3], pool.kernel_h, pool.kernel_w};
+    const MemDesc pooled = Blocked16Desc(b.Dims(b.info().nodes[fused.back()].shape));
+    const MemDesc vec = PlainDesc({d[1]});
+    src_ = b.InputAs(0, Blocked16Desc(d));
+    b.SetOutput(pooled);
+    xhat_max_ = b.Alloc(pooled);
+    argmax_ = b.Alloc(pooled);
+    scale_ = b.ParamMemory("gamma", vec);
+    shift_ = b.ParamMemory("beta", vec);
+    mean_ = b.Alloc(vec);
+    var_ = b.Alloc(vec);
+    inv_std_ = b.Alloc(vec);
+    const BnPoolShape shape = pool_shape_;
+    const BnAct act = act_;
+    const float eps = b.node().bn_epsilon;
+    dnnl::memory x = src_, y = b.Out().mem, xh = xhat_max_, am = argmax_, g = scale_, be = shift_,
+                 m = mean_, v = var_, r = inv_std_;
+    b.ForwardFn(
+        [=] {
+          BnActPoolForward(shape, act, eps, F(x), F(g), F(be), F(y), F(xh), F(am), F(m), F(v),
+                           F(r));
+        },
+        "bn_pool");
+    UpdateRunningStats(b, d, mean_, var_);
+    return absl::OkStatus();
+  }
+
+  absl::Status BuildPoolBackward(NetBuilder& b) {
+    const MemDesc pooled = b.Out().md;
+    const MemDesc vec = PlainDesc({pool_shape_.channels});
+    dnnl::memory dy = b.BackwardAs(b.OutDiff(), pooled);
+    dnnl::memory scratch = b.Alloc(pooled);
+    dnnl::memory dx = b.Alloc(src_.get_desc());
+    dnnl::memory dg = b.GradMemory("gamma", vec), db = b.GradMemory("beta", vec);
+    const BnPoolShape shape = pool_shape_;
+    const BnAct act = act_;
+    dnnl::memory x = src_, xh = xhat_max_, am = argmax_, g = scale_, be = shift_, m = mean_,
+                 r = inv_std_;
+    b.BackwardFn(
+        [=] {
+          BnActPoolBackward(shape, act, F(x), F(dy), F(xh), F(am), F(g), F(be), F(m), F(r),
+                            F(scratch), F(dx), F(dg), F(db));
+        },
+        "bn_pool");
+    b.AddInputGrad(0, dx);
+    return absl::OkStatus();
+  }
+
   static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }
 
   // Running statistics as PyTorch keeps them: the variance unbiased.
@@ -143,9 +205,11 @@ class BatchNormLayer : public Layer {
   }
 
   bool fused_act_ = false;
+  bool pooled_ = false;
   BnAct act_ = BnAct::kRelu6;
   BnActShape shape_;
-  dnnl::memory inv_std_;
+  BnPoolShape pool_shape_;
+  dnnl::memory inv_std_, xhat_max_, argmax_;
   normalization_flags flags_ = normalization_flags::none;
   dnnl::batch_normalization_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, scale_, shift_, mean_, var_, workspace_;

@@ -17,7 +17,11 @@ constexpr int64_t kBlock = 16;
 
 template <BnAct A>
 inline float Act(float z) {
-  if constexpr (A == BnAct::kRelu6) {
+  if constexpr (A == BnAct::kNone) {
+    return z;
+  } else if constexpr (A == BnAct::kRelu) {
+    return std::max(z, 0.0f);
+  } else if constexpr (A == BnAct::kRelu6) {
     return std::min(std::max(z, 0.0f), 6.0f);
   } else if constexpr (A == BnAct::kHardSwish) {
     return z * std::min(std::max(z + 3.0f, 0.0f), 6.0f) * (1.0f / 6);
@@ -29,7 +33,11 @@ inline float Act(float z) {
 // d act / dz (0 at the kinks, as the reference interpreter takes it).
 template <BnAct A>
 inline float ActGrad(float z) {
-  if constexpr (A == BnAct::kRelu6) {
+  if constexpr (A == BnAct::kNone) {
+    return 1.0f;
+  } else if constexpr (A == BnAct::kRelu) {
+    return z > 0.0f ? 1.0f : 0.0f;
+  } else if constexpr (A == BnAct::kRelu6) {
     return (z > 0.0f && z < 6.0f) ? 1.0f : 0.0f;
   } else if constexpr (A == BnAct::kHardSwish) {
     return z >= 3.0f ? 1.0f : (z > -3.0f ? (2.0f * z + 3.0f) * (1.0f / 6) : 0.0f);
@@ -38,21 +46,50 @@ inline float ActGrad(float z) {
   }
 }
 
+// `switch (act) { EDGENAS_BN_ACT_CASES(FnT, args...) }` calls FnT<act>(args...).
+#define EDGENAS_BN_ACT_CASES(FN, ...)          \
+  case BnAct::kNone:                           \
+    return FN<BnAct::kNone>(__VA_ARGS__);      \
+  case BnAct::kRelu:                           \
+    return FN<BnAct::kRelu>(__VA_ARGS__);      \
+  case BnAct::kRelu6:                          \
+    return FN<BnAct::kRelu6>(__VA_ARGS__);     \
+  case BnAct::kHardSwish:                      \
+    return FN<BnAct::kHardSwish>(__VA_ARGS__); \
+  case BnAct::kHardSigmoid:                    \
+    return FN<BnAct::kHardSigmoid>(__VA_ARGS__);
+
 // Sums of (x - k) and (x - k)^2 over one block of one image, per lane: the
 // shift k (a sample of the channel) keeps the variance from cancelling when
 // the mean is large against the spread.
+// Four positions a step, each into its own accumulators: one chain of adds
+// would wait on the add latency (4 cycles) for every 64 bytes read.
 EDGENAS_VECTOR_CLONES
 void ShiftedSums(const float* x, int64_t spatial, const float* k, float* s, float* q) {
-  float a[kBlock] = {}, b[kBlock] = {};
-  for (int64_t i = 0; i < spatial; ++i) {
+  float a[4][kBlock] = {}, b[4][kBlock] = {};
+  int64_t i = 0;
+  for (; i + 4 <= spatial; i += 4) {
+    const float* p = x + i * kBlock;
+#pragma omp simd
+    for (int c = 0; c < kBlock; ++c) {
+      const float d0 = p[c] - k[c], d1 = p[kBlock + c] - k[c];
+      const float d2 = p[2 * kBlock + c] - k[c], d3 = p[3 * kBlock + c] - k[c];
+      a[0][c] += d0, b[0][c] += d0 * d0;
+      a[1][c] += d1, b[1][c] += d1 * d1;
+      a[2][c] += d2, b[2][c] += d2 * d2;
+      a[3][c] += d3, b[3][c] += d3 * d3;
+    }
+  }
+  for (; i < spatial; ++i) {
 #pragma omp simd
     for (int c = 0; c < kBlock; ++c) {
       const float d = x[i * kBlock + c] - k[c];
-      a[c] += d;
-      b[c] += d * d;
+      a[0][c] += d, b[0][c] += d * d;
     }
   }
-  for (int c = 0; c < kBlock; ++c) s[c] = a[c], q[c] = b[c];
+  for (int c = 0; c < kBlock; ++c)
+    s[c] = (a[0][c] + a[1][c]) + (a[2][c] + a[3][c]),
+    q[c] = (b[0][c] + b[1][c]) + (b[2][c] + b[3][c]);
 }
 
 // y = act((x - mean) * scale + beta) * live; subtracting the mean first
@@ -71,14 +108,7 @@ inline __attribute__((always_inline)) void ApplyT(const float* x, int64_t spatia
 EDGENAS_VECTOR_CLONES
 void Apply(BnAct act, const float* x, int64_t spatial, const float* mean, const float* scale,
            const float* beta, const float* live, float* y) {
-  switch (act) {
-    case BnAct::kRelu6:
-      return ApplyT<BnAct::kRelu6>(x, spatial, mean, scale, beta, live, y);
-    case BnAct::kHardSwish:
-      return ApplyT<BnAct::kHardSwish>(x, spatial, mean, scale, beta, live, y);
-    case BnAct::kHardSigmoid:
-      return ApplyT<BnAct::kHardSigmoid>(x, spatial, mean, scale, beta, live, y);
-  }
+  switch (act) { EDGENAS_BN_ACT_CASES(ApplyT, x, spatial, mean, scale, beta, live, y) }
 }
 
 // Per lane: sd += sum dz, sdx += sum dz * xhat, with dz = dy * act'(z),
@@ -88,29 +118,40 @@ inline __attribute__((always_inline)) void GradSumsT(const float* x, const float
                                                      int64_t spatial, const float* mean,
                                                      const float* inv_std, const float* gamma,
                                                      const float* beta, float* sd, float* sdx) {
-  float a[kBlock] = {}, b[kBlock] = {};
-  for (int64_t i = 0; i < spatial; ++i) {
+  float a[4][kBlock] = {}, b[4][kBlock] = {};
+  int64_t i = 0;
+  for (; i + 4 <= spatial; i += 4) {
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) {
+      const int64_t at = (i + u) * kBlock;
+#pragma omp simd
+      for (int c = 0; c < kBlock; ++c) {
+        const float xh = (x[at + c] - mean[c]) * inv_std[c];
+        const float dz = dy[at + c] * ActGrad<A>(xh * gamma[c] + beta[c]);
+        a[u][c] += dz;
+        b[u][c] += dz * xh;
+      }
+    }
+  }
+  for (; i < spatial; ++i) {
 #pragma omp simd
     for (int c = 0; c < kBlock; ++c) {
       const float xh = (x[i * kBlock + c] - mean[c]) * inv_std[c];
       const float dz = dy[i * kBlock + c] * ActGrad<A>(xh * gamma[c] + beta[c]);
-      a[c] += dz;
-      b[c] += dz * xh;
+      a[0][c] += dz;
+      b[0][c] += dz * xh;
     }
   }
-  for (int c = 0; c < kBlock; ++c) sd[c] = a[c], sdx[c] = b[c];
+  for (int c = 0; c < kBlock; ++c)
+    sd[c] = (a[0][c] + a[1][c]) + (a[2][c] + a[3][c]),
+    sdx[c] = (b[0][c] + b[1][c]) + (b[2][c] + b[3][c]);
 }
 
 EDGENAS_VECTOR_CLONES
 void GradSums(BnAct act, const float* x, const float* dy, int64_t spatial, const float* mean,
               const float* inv_std, const float* gamma, const float* beta, float* sd, float* sdx) {
   switch (act) {
-    case BnAct::kRelu6:
-      return GradSumsT<BnAct::kRelu6>(x, dy, spatial, mean, inv_std, gamma, beta, sd, sdx);
-    case BnAct::kHardSwish:
-      return GradSumsT<BnAct::kHardSwish>(x, dy, spatial, mean, inv_std, gamma, beta, sd, sdx);
-    case BnAct::kHardSigmoid:
-      return GradSumsT<BnAct::kHardSigmoid>(x, dy, spatial, mean, inv_std, gamma, beta, sd, sdx);
+    EDGENAS_BN_ACT_CASES(GradSumsT, x, dy, spatial, mean, inv_std, gamma, beta, sd, sdx)
   }
 }
 
@@ -137,15 +178,160 @@ void GradApply(BnAct act, const float* x, const float* dy, int64_t spatial, cons
                const float* inv_std, const float* gamma, const float* beta, const float* k1,
                const float* k2, const float* k3, float* dx) {
   switch (act) {
-    case BnAct::kRelu6:
-      return GradApplyT<BnAct::kRelu6>(x, dy, spatial, mean, inv_std, gamma, beta, k1, k2, k3, dx);
-    case BnAct::kHardSwish:
-      return GradApplyT<BnAct::kHardSwish>(x, dy, spatial, mean, inv_std, gamma, beta, k1, k2, k3,
-                                           dx);
-    case BnAct::kHardSigmoid:
-      return GradApplyT<BnAct::kHardSigmoid>(x, dy, spatial, mean, inv_std, gamma, beta, k1, k2, k3,
-                                             dx);
+    EDGENAS_BN_ACT_CASES(GradApplyT, x, dy, spatial, mean, inv_std, gamma, beta, k1, k2, k3, dx)
   }
+}
+
+// One (image, block) of BnActPoolForward: for each window, the largest
+// act(xhat * gamma + beta), the xhat it came from and where (the first of
+// equal values). The channel loop is the outer one so that the running
+// maximum stays in registers; K > 0: a K x K window known when compiled
+// (unrolled), 0: any window.
+template <BnAct A, int K>
+inline __attribute__((always_inline)) void ApplyPoolT(const float* x, const BnPoolShape& s,
+                                                      const float* mean, const float* inv_std,
+                                                      const float* gamma, const float* beta,
+                                                      const float* live, float* y, float* xh_max,
+                                                      float* argmax) {
+  const int64_t oh_n = s.pooled_h(), ow_n = s.pooled_w();
+  const int kk = K > 0 ? K * K : s.kernel_h * s.kernel_w;
+  int64_t off[256];  // each window position's offset from the window's first
+  for (int k = 0; k < kk; ++k) off[k] = ((k / s.kernel_w) * s.width + k % s.kernel_w) * kBlock;
+  for (int64_t oh = 0; oh < oh_n; ++oh)
+    for (int64_t ow = 0; ow < ow_n; ++ow) {
+      const float* p = x + (oh * s.kernel_h * s.width + ow * s.kernel_w) * kBlock;
+      const int64_t o = (oh * ow_n + ow) * kBlock;
+#pragma omp simd
+      for (int c = 0; c < kBlock; ++c) {
+        float best = -INFINITY, bxh = 0.0f, bi = 0.0f;
+        for (int k = 0; k < (K > 0 ? K * K : kk); ++k) {
+          const float xh = (p[off[k] + c] - mean[c]) * inv_std[c];
+          const float a = Act<A>(xh * gamma[c] + beta[c]);
+          const bool take = a > best;
+          best = take ? a : best;
+          bxh = take ? xh : bxh;
+          bi = take ? static_cast<float>(k) : bi;
+        }
+        y[o + c] = best * live[c];
+        xh_max[o + c] = bxh;
+        argmax[o + c] = bi;
+      }
+    }
+}
+
+template <BnAct A>
+inline __attribute__((always_inline)) void ApplyPoolWindowT(const float* x, const BnPoolShape& s,
+                                                            const float* mean, const float* inv_std,
+                                                            const float* gamma, const float* beta,
+                                                            const float* live, float* y,
+                                                            float* xh_max, float* argmax) {
+  if (s.kernel_h == 2 && s.kernel_w == 2)
+    return ApplyPoolT<A, 2>(x, s, mean, inv_std, gamma, beta, live, y, xh_max, argmax);
+  if (s.kernel_h == 3 && s.kernel_w == 3)
+    return ApplyPoolT<A, 3>(x, s, mean, inv_std, gamma, beta, live, y, xh_max, argmax);
+  ApplyPoolT<A, 0>(x, s, mean, inv_std, gamma, beta, live, y, xh_max, argmax);
+}
+
+EDGENAS_VECTOR_CLONES
+void ApplyPool(BnAct act, const float* x, const BnPoolShape& s, const float* mean,
+               const float* inv_std, const float* gamma, const float* beta, const float* live,
+               float* y, float* xh_max, float* argmax) {
+  switch (act) {
+    EDGENAS_BN_ACT_CASES(ApplyPoolWindowT, x, s, mean, inv_std, gamma, beta, live, y, xh_max,
+                         argmax)
+  }
+}
+
+// Per lane over one (image, block) of pooled values: dz = dy * act'(z) at
+// the window's chosen position (stored in `dz_out`), sd += dz, sdx += dz * xhat.
+template <BnAct A>
+inline __attribute__((always_inline)) void PoolGradSumsT(const float* dy, const float* xh_max,
+                                                         int64_t pooled, const float* gamma,
+                                                         const float* beta, float* dz_out,
+                                                         float* sd, float* sdx) {
+  float a[4][kBlock] = {}, b[4][kBlock] = {};  // four chains, as in ShiftedSums
+  int64_t i = 0;
+  for (; i < pooled; i += 4) {
+    const int n = static_cast<int>(std::min<int64_t>(4, pooled - i));
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) {
+      if (u >= n) break;
+      const int64_t at = (i + u) * kBlock;
+#pragma omp simd
+      for (int c = 0; c < kBlock; ++c) {
+        const float xh = xh_max[at + c];
+        const float dz = dy[at + c] * ActGrad<A>(xh * gamma[c] + beta[c]);
+        dz_out[at + c] = dz;
+        a[u][c] += dz;
+        b[u][c] += dz * xh;
+      }
+    }
+  }
+  for (int c = 0; c < kBlock; ++c)
+    sd[c] = (a[0][c] + a[1][c]) + (a[2][c] + a[3][c]),
+    sdx[c] = (b[0][c] + b[1][c]) + (b[2][c] + b[3][c]);
+}
+
+EDGENAS_VECTOR_CLONES
+void PoolGradSums(BnAct act, const float* dy, const float* xh_max, int64_t pooled,
+                  const float* gamma, const float* beta, float* dz_out, float* sd, float* sdx) {
+  switch (act) {
+    EDGENAS_BN_ACT_CASES(PoolGradSumsT, dy, xh_max, pooled, gamma, beta, dz_out, sd, sdx)
+  }
+}
+
+// dx over one (image, block): dz is the pooled dz at each window's chosen
+// position and 0 elsewhere (and past the last whole window). Window by
+// window with the channel loop outside, as ApplyPoolT.
+template <int K>
+inline __attribute__((always_inline)) void PoolGradApplyT(const float* x, const float* dz,
+                                                          const float* argmax, const BnPoolShape& s,
+                                                          const float* mean, const float* inv_std,
+                                                          const float* k1, const float* k2,
+                                                          const float* k3, float* dx) {
+  const int64_t oh_n = s.pooled_h(), ow_n = s.pooled_w();
+  const int kk = K > 0 ? K * K : s.kernel_h * s.kernel_w;
+  int64_t off[256];
+  for (int k = 0; k < kk; ++k) off[k] = ((k / s.kernel_w) * s.width + k % s.kernel_w) * kBlock;
+  for (int64_t oh = 0; oh < oh_n; ++oh)
+    for (int64_t ow = 0; ow < ow_n; ++ow) {
+      const int64_t at = (oh * s.kernel_h * s.width + ow * s.kernel_w) * kBlock;
+      const int64_t o = (oh * ow_n + ow) * kBlock;
+#pragma omp simd
+      for (int c = 0; c < kBlock; ++c) {
+        // dx = k1 * dz + (x - mean) * slope + base, the chosen position's dz
+        // added by a masked add.
+        const float g = k1[c] * dz[o + c];
+        const float slope = -k1[c] * inv_std[c] * k3[c], base = -k1[c] * k2[c];
+        for (int k = 0; k < (K > 0 ? K * K : kk); ++k) {
+          const float v = (x[at + off[k] + c] - mean[c]) * slope + base;
+          dx[at + off[k] + c] = argmax[o + c] == static_cast<float>(k) ? v + g : v;
+        }
+      }
+    }
+  // Rows and columns past the last whole window.
+  for (int64_t h = 0; h < s.height; ++h) {
+    const int64_t w0 = h < oh_n * s.kernel_h ? ow_n * s.kernel_w : 0;
+    for (int64_t w = w0; w < s.width; ++w) {
+      const int64_t at = (h * s.width + w) * kBlock;
+#pragma omp simd
+      for (int c = 0; c < kBlock; ++c) {
+        const float xh = (x[at + c] - mean[c]) * inv_std[c];
+        dx[at + c] = k1[c] * (-k2[c] - xh * k3[c]);
+      }
+    }
+  }
+}
+
+EDGENAS_VECTOR_CLONES
+void PoolGradApply(const float* x, const float* dz, const float* argmax, const BnPoolShape& s,
+                   const float* mean, const float* inv_std, const float* k1, const float* k2,
+                   const float* k3, float* dx) {
+  if (s.kernel_h == 2 && s.kernel_w == 2)
+    return PoolGradApplyT<2>(x, dz, argmax, s, mean, inv_std, k1, k2, k3, dx);
+  if (s.kernel_h == 3 && s.kernel_w == 3)
+    return PoolGradApplyT<3>(x, dz, argmax, s, mean, inv_std, k1, k2, k3, dx);
+  PoolGradApplyT<0>(x, dz, argmax, s, mean, inv_std, k1, k2, k3, dx);
 }
 
 // Per-channel values padded to whole blocks (0 past `channels`).
@@ -181,6 +367,68 @@ void SumOverItems(const BnActShape& s, int64_t blocks, std::vector<double>* s1,
     for (int64_t i = 0; i < blocks * kBlock; ++i) (*s1)[i] += p1[t][i], (*s2)[i] += p2[t][i];
 }
 
+// Batch statistics of x (nChw16c, `spatial` positions per image): writes
+// mean, var and inv_std, and returns per lane (padded) the mean and
+// gamma * inv_std, and 1 on live lanes.
+struct Stats {
+  std::vector<float> mean, scale, live;
+};
+
+Stats Statistics(const BnActShape& s, float epsilon, const float* x, const float* gamma,
+                 float* mean, float* var, float* inv_std) {
+  const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
+  const int64_t item_size = s.spatial * kBlock;
+  // The shift: each channel's first value in the first image.
+  std::vector<float> k(blocks * kBlock);
+  for (int64_t cb = 0; cb < blocks; ++cb)
+    for (int c = 0; c < kBlock; ++c) k[cb * kBlock + c] = x[cb * item_size + c];
+  std::vector<double> sum, sq;
+  SumOverItems(s, blocks, &sum, &sq, [&](int64_t n, int64_t cb, float* a, float* b) {
+    ShiftedSums(x + (n * blocks + cb) * item_size, s.spatial, &k[cb * kBlock], a, b);
+  });
+  const double count = static_cast<double>(s.batch) * s.spatial;
+  Stats st;
+  st.scale.assign(blocks * kBlock, 0.0f);
+  st.live.assign(blocks * kBlock, 0.0f);
+  for (int64_t c = 0; c < s.channels; ++c) {
+    const double m = sum[c] / count;
+    const double v = std::max(0.0, sq[c] / count - m * m);
+    const double r = 1.0 / std::sqrt(v + epsilon);
+    mean[c] = static_cast<float>(k[c] + m);
+    var[c] = static_cast<float>(v);
+    inv_std[c] = static_cast<float>(r);
+    st.scale[c] = static_cast<float>(gamma[c] * r);
+    st.live[c] = 1.0f;
+  }
+  st.mean = Blocked(mean, s.channels, blocks);
+  return st;
+}
+
+// From the sums of dz and dz * xhat: the gradients of gamma and beta, and
+// per lane k1 = gamma * inv_std, k2 = mean(dz), k3 = mean(dz * xhat) (0 on
+// padding lanes) for dx = k1 * (dz - k2 - xhat * k3).
+struct GradCoefficients {
+  std::vector<float> k1, k2, k3;
+};
+
+GradCoefficients Coefficients(const BnActShape& s, int64_t blocks, const std::vector<double>& sd,
+                              const std::vector<double>& sdx, const float* gamma,
+                              const float* inv_std, float* dgamma, float* dbeta) {
+  const double count = static_cast<double>(s.batch) * s.spatial;
+  GradCoefficients k;
+  k.k1.assign(blocks * kBlock, 0.0f);
+  k.k2.assign(blocks * kBlock, 0.0f);
+  k.k3.assign(blocks * kBlock, 0.0f);
+  for (int64_t c = 0; c < s.channels; ++c) {
+    dbeta[c] = static_cast<float>(sd[c]);
+    dgamma[c] = static_cast<float>(sdx[c]);
+    k.k1[c] = gamma[c] * inv_std[c];
+    k.k2[c] = static_cast<float>(sd[c] / count);
+    k.k3[c] = static_cast<float>(sdx[c] / count);
+  }
+  return k;
+}
+
 }  // namespace
 
 bool BnActSupports(OpKind op, BnAct* act) {
@@ -203,34 +451,13 @@ void BnActForward(const BnActShape& s, BnAct act, float epsilon, const float* x,
                   const float* beta, float* y, float* mean, float* var, float* inv_std) {
   const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
   const int64_t item_size = s.spatial * kBlock;
-  // The shift: each channel's first value in the first image.
-  std::vector<float> k(blocks * kBlock);
-  for (int64_t cb = 0; cb < blocks; ++cb)
-    for (int c = 0; c < kBlock; ++c) k[cb * kBlock + c] = x[cb * item_size + c];
-  std::vector<double> sum, sq;
-  SumOverItems(s, blocks, &sum, &sq, [&](int64_t n, int64_t cb, float* a, float* b) {
-    ShiftedSums(x + (n * blocks + cb) * item_size, s.spatial, &k[cb * kBlock], a, b);
-  });
-  const double count = static_cast<double>(s.batch) * s.spatial;
-  std::vector<float> scale(blocks * kBlock, 0.0f), live(blocks * kBlock, 0.0f);
-  for (int64_t c = 0; c < s.channels; ++c) {
-    const double m = sum[c] / count;
-    const double v = std::max(0.0, sq[c] / count - m * m);
-    const double r = 1.0 / std::sqrt(v + epsilon);
-    mean[c] = static_cast<float>(k[c] + m);
-    var[c] = static_cast<float>(v);
-    inv_std[c] = static_cast<float>(r);
-    scale[c] = static_cast<float>(gamma[c] * r);
-    live[c] = 1.0f;
-  }
-  const std::vector<float> mu = Blocked(mean, s.channels, blocks);
+  const Stats st = Statistics(s, epsilon, x, gamma, mean, var, inv_std);
   const std::vector<float> b = Blocked(beta, s.channels, blocks);
   const int64_t items = s.batch * blocks;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
-    const int64_t cb = item % blocks;
-    const int64_t o = cb * kBlock;
-    Apply(act, x + item * item_size, s.spatial, &mu[o], &scale[o], &b[o], &live[o],
+    const int64_t o = (item % blocks) * kBlock;
+    Apply(act, x + item * item_size, s.spatial, &st.mean[o], &st.scale[o], &b[o], &st.live[o],
           y + item * item_size);
   }
 }
@@ -250,22 +477,70 @@ void BnActBackward(const BnActShape& s, BnAct act, const float* x, const float* 
     const int64_t o = cb * kBlock;
     GradSums(act, x + at, dy + at, s.spatial, &m[o], &r[o], &g[o], &b[o], a, c);
   });
-  const double count = static_cast<double>(s.batch) * s.spatial;
-  std::vector<float> k1(blocks * kBlock, 0.0f), k2(blocks * kBlock, 0.0f),
-      k3(blocks * kBlock, 0.0f);
-  for (int64_t c = 0; c < s.channels; ++c) {
-    dbeta[c] = static_cast<float>(sd[c]);
-    dgamma[c] = static_cast<float>(sdx[c]);
-    k1[c] = g[c] * r[c];
-    k2[c] = static_cast<float>(sd[c] / count);
-    k3[c] = static_cast<float>(sdx[c] / count);
-  }
+  const GradCoefficients k = Coefficients(s, blocks, sd, sdx, gamma, inv_std, dgamma, dbeta);
   const int64_t items = s.batch * blocks;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t o = (item % blocks) * kBlock;
     GradApply(act, x + item * item_size, dy + item * item_size, s.spatial, &m[o], &r[o], &g[o],
-              &b[o], &k1[o], &k2[o], &k3[o], dx + item * item_size);
+              &b[o], &k.k1[o], &k.k2[o], &k.k3[o], dx + item * item_size);
+  }
+}
+
+bool BnActPoolSupports(OpKind op, BnAct* act) {
+  if (op == OpKind::kRelu) {
+    *act = BnAct::kRelu;
+    return true;
+  }
+  return BnActSupports(op, act);
+}
+
+void BnActPoolForward(const BnPoolShape& s, BnAct act, float epsilon, const float* x,
+                      const float* gamma, const float* beta, float* y, float* xhat_max,
+                      float* argmax, float* mean, float* var, float* inv_std) {
+  const BnActShape flat{s.batch, s.channels, s.height * s.width};
+  const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
+  const int64_t item_size = flat.spatial * kBlock;
+  const int64_t pooled_size = s.pooled_h() * s.pooled_w() * kBlock;
+  const Stats st = Statistics(flat, epsilon, x, gamma, mean, var, inv_std);
+  const std::vector<float> r = Blocked(inv_std, s.channels, blocks);
+  const std::vector<float> g = Blocked(gamma, s.channels, blocks);
+  const std::vector<float> b = Blocked(beta, s.channels, blocks);
+  const int64_t items = s.batch * blocks;
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t o = (item % blocks) * kBlock;
+    ApplyPool(act, x + item * item_size, s, &st.mean[o], &r[o], &g[o], &b[o], &st.live[o],
+              y + item * pooled_size, xhat_max + item * pooled_size, argmax + item * pooled_size);
+  }
+}
+
+void BnActPoolBackward(const BnPoolShape& s, BnAct act, const float* x, const float* dy,
+                       const float* xhat_max, const float* argmax, const float* gamma,
+                       const float* beta, const float* mean, const float* inv_std, float* scratch,
+                       float* dx, float* dgamma, float* dbeta) {
+  const BnActShape flat{s.batch, s.channels, s.height * s.width};
+  const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
+  const int64_t item_size = flat.spatial * kBlock;
+  const int64_t pooled = s.pooled_h() * s.pooled_w();
+  const std::vector<float> m = Blocked(mean, s.channels, blocks);
+  const std::vector<float> r = Blocked(inv_std, s.channels, blocks);
+  const std::vector<float> g = Blocked(gamma, s.channels, blocks);
+  const std::vector<float> b = Blocked(beta, s.channels, blocks);
+  std::vector<double> sd, sdx;
+  SumOverItems(flat, blocks, &sd, &sdx, [&](int64_t n, int64_t cb, float* a, float* c) {
+    const int64_t at = (n * blocks + cb) * pooled * kBlock;
+    const int64_t o = cb * kBlock;
+    PoolGradSums(act, dy + at, xhat_max + at, pooled, &g[o], &b[o], scratch + at, a, c);
+  });
+  const GradCoefficients k = Coefficients(flat, blocks, sd, sdx, gamma, inv_std, dgamma, dbeta);
+  const int64_t items = s.batch * blocks;
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t o = (item % blocks) * kBlock;
+    const int64_t at = item * pooled * kBlock;
+    PoolGradApply(x + item * item_size, scratch + at, argmax + at, s, &m[o], &r[o], &k.k1[o],
+                  &k.k2[o], &k.k3[o], dx + item * item_size);
   }
 }
 

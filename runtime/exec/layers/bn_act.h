@@ -21,9 +21,11 @@
 
 namespace edgenas {
 
-enum class BnAct { kRelu6, kHardSwish, kHardSigmoid };
+// kNone and kRelu only with a max pool after them (BnActPool*): without one,
+// oneDNN's batch norm does as well.
+enum class BnAct { kNone, kRelu, kRelu6, kHardSwish, kHardSigmoid };
 
-// The activations this kernel applies; kRelu stays with oneDNN's own fusion.
+// The activations BnActForward applies; ReLU stays with oneDNN's own fusion.
 bool BnActSupports(OpKind op, BnAct* act);
 
 struct BnActShape {
@@ -40,6 +42,38 @@ void BnActForward(const BnActShape& s, BnAct act, float epsilon, const float* x,
 void BnActBackward(const BnActShape& s, BnAct act, const float* x, const float* dy,
                    const float* gamma, const float* beta, const float* mean, const float* inv_std,
                    float* dx, float* dgamma, float* dbeta);
+
+// Batch norm, an activation (kNone: none) and a max pool whose windows
+// tile the image (kernel = stride, no padding; rows and columns past the
+// last whole window are not pooled but count in the statistics), all in
+// training: conv - batch norm - ReLU - max pool, as in cnn-bn and VGG-like
+// candidates. Neither the normalized nor the activated tensor is written:
+// forward reads x twice and writes the pooled y, and for each pooled value
+// the window position it came from (`argmax`: 0 .. kernel_h * kernel_w - 1,
+// row-major, held in a float so that the vector loops need no conversion)
+// and its normalized input xhat (`xhat_max`), both in nChw16c like y. Backward needs only those to
+// form the reductions, then reads x once to write dx. Ties go to the first position in the window,
+// in row-major order, as oneDNN's max pool does. The window has at most 256 positions (kernel_h *
+// kernel_w <= 256).
+struct BnPoolShape {
+  int64_t batch = 1, channels = 1, height = 1, width = 1;
+  int kernel_h = 2, kernel_w = 2;
+  int64_t pooled_h() const { return height / kernel_h; }
+  int64_t pooled_w() const { return width / kernel_w; }
+};
+
+// The activations BnActPoolForward takes before a max pool.
+bool BnActPoolSupports(OpKind op, BnAct* act);
+
+void BnActPoolForward(const BnPoolShape& s, BnAct act, float epsilon, const float* x,
+                      const float* gamma, const float* beta, float* y, float* xhat_max,
+                      float* argmax, float* mean, float* var, float* inv_std);
+
+// dy: the gradient of the pooled y. `scratch`: pooled-size floats.
+void BnActPoolBackward(const BnPoolShape& s, BnAct act, const float* x, const float* dy,
+                       const float* xhat_max, const float* argmax, const float* gamma,
+                       const float* beta, const float* mean, const float* inv_std, float* scratch,
+                       float* dx, float* dgamma, float* dbeta);
 
 }  // namespace edgenas
 

@@ -13,6 +13,10 @@ constexpr int64_t kBlock = 16;
 
 double ActD(BnAct a, double z) {
   switch (a) {
+    case BnAct::kNone:
+      return z;
+    case BnAct::kRelu:
+      return std::max(z, 0.0);
     case BnAct::kRelu6:
       return std::min(std::max(z, 0.0), 6.0);
     case BnAct::kHardSwish:
@@ -25,6 +29,10 @@ double ActD(BnAct a, double z) {
 
 double ActGradD(BnAct a, double z) {
   switch (a) {
+    case BnAct::kNone:
+      return 1;
+    case BnAct::kRelu:
+      return z > 0 ? 1 : 0;
     case BnAct::kRelu6:
       return z > 0 && z < 6 ? 1 : 0;
     case BnAct::kHardSwish:
@@ -168,6 +176,99 @@ TEST(BnActTest, SupportsExactlyTheActivationsOneDnnCannotFuse) {
   EXPECT_EQ(a, BnAct::kHardSigmoid);
   EXPECT_FALSE(BnActSupports(OpKind::kRelu, &a));  // oneDNN's batch norm does it
   EXPECT_FALSE(BnActSupports(OpKind::kTanh, &a));
+}
+
+TEST(BnActTest, PoolSupportsReluToo) {
+  BnAct a;
+  EXPECT_TRUE(BnActPoolSupports(OpKind::kRelu, &a));
+  EXPECT_EQ(a, BnAct::kRelu);
+  EXPECT_TRUE(BnActPoolSupports(OpKind::kHardSwish, &a));
+  EXPECT_EQ(a, BnAct::kHardSwish);
+  EXPECT_FALSE(BnActPoolSupports(OpKind::kSigmoid, &a));
+}
+
+// Batch norm, activation and max pool against the definition in double:
+// the pool takes the first largest activated value of each window.
+void ExpectPoolMatches(const BnPoolShape& s, float offset, BnAct a) {
+  SCOPED_TRACE(::testing::Message()
+               << "batch " << s.batch << " channels " << s.channels << " " << s.height << "x"
+               << s.width << " window " << s.kernel_h << "x" << s.kernel_w << " offset " << offset
+               << " act " << static_cast<int>(a));
+  const int64_t spatial = s.height * s.width, ph = s.pooled_h(), pw = s.pooled_w();
+  // x and gamma, beta from the plain case; dy at the pooled size.
+  const Case k = MakeCase(s.batch, s.channels, spatial, offset, 11 + s.channels);
+  const Case kp = MakeCase(s.batch, s.channels, ph * pw, 0.0f, 13 + s.channels);
+  const int64_t m = s.batch * spatial;
+  const double eps = 1e-5;
+  std::vector<double> want_y(kp.x.size(), 0.0), want_dx(k.x.size(), 0.0);
+  std::vector<double> want_dg(s.channels), want_db(s.channels);
+  for (int64_t c = 0; c < s.channels; ++c) {
+    double mean = 0, var = 0;
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t i = 0; i < spatial; ++i) mean += k.x[k.At(n, c, i)];
+    mean /= m;
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t i = 0; i < spatial; ++i) var += std::pow(k.x[k.At(n, c, i)] - mean, 2);
+    var /= m;
+    const double rs = 1 / std::sqrt(var + eps);
+    auto xhat = [&](int64_t n, int64_t i) { return (k.x[k.At(n, c, i)] - mean) * rs; };
+    std::vector<double> dz(m, 0.0);  // [n][h][w]: nonzero at the chosen positions only
+    double sd = 0, sdx = 0;
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t oh = 0; oh < ph; ++oh)
+        for (int64_t ow = 0; ow < pw; ++ow) {
+          int64_t best = -1;
+          double best_a = 0;
+          for (int i = 0; i < s.kernel_h; ++i)
+            for (int j = 0; j < s.kernel_w; ++j) {
+              const int64_t at = (oh * s.kernel_h + i) * s.width + ow * s.kernel_w + j;
+              const double act = ActD(a, xhat(n, at) * k.gamma[c] + k.beta[c]);
+              if (best < 0 || act > best_a) best = at, best_a = act;
+            }
+          const int64_t o = kp.At(n, c, oh * pw + ow);
+          want_y[o] = best_a;
+          const double d = kp.dy[o] * ActGradD(a, xhat(n, best) * k.gamma[c] + k.beta[c]);
+          dz[n * spatial + best] = d;
+          sd += d;
+          sdx += d * xhat(n, best);
+        }
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t i = 0; i < spatial; ++i)
+        want_dx[k.At(n, c, i)] =
+            k.gamma[c] * rs * (dz[n * spatial + i] - sd / m - xhat(n, i) * sdx / m);
+    want_dg[c] = sdx;
+    want_db[c] = sd;
+  }
+  std::vector<float> y(kp.x.size(), -1.0f), xh(kp.x.size()), where(kp.x.size()),
+      scratch(kp.x.size());
+  std::vector<float> dx(k.x.size(), -1.0f);  // the padding lanes must become 0
+  std::vector<float> mean(s.channels), var(s.channels), inv_std(s.channels), dg(s.channels),
+      db(s.channels);
+  BnActPoolForward(s, a, static_cast<float>(eps), k.x.data(), k.gamma.data(), k.beta.data(),
+                   y.data(), xh.data(), where.data(), mean.data(), var.data(), inv_std.data());
+  BnActPoolBackward(s, a, k.x.data(), kp.dy.data(), xh.data(), where.data(), k.gamma.data(),
+                    k.beta.data(), mean.data(), inv_std.data(), scratch.data(), dx.data(),
+                    dg.data(), db.data());
+  for (int64_t c = 0; c < s.channels; ++c) {
+    ASSERT_NEAR(dg[c], want_dg[c], 2e-3 * (1 + std::fabs(want_dg[c]))) << "channel " << c;
+    ASSERT_NEAR(db[c], want_db[c], 2e-3 * (1 + std::fabs(want_db[c]))) << "channel " << c;
+  }
+  for (size_t i = 0; i < y.size(); ++i)
+    ASSERT_NEAR(y[i], want_y[i], 1e-4 * (1 + std::fabs(want_y[i]))) << "y[" << i << "]";
+  for (size_t i = 0; i < dx.size(); ++i)
+    ASSERT_NEAR(dx[i], want_dx[i], 2e-3 * (1 + std::fabs(want_dx[i]))) << "dx[" << i << "]";
+}
+
+TEST(BnActTest, PoolMatchesTheDefinition) {
+  for (BnAct a :
+       {BnAct::kNone, BnAct::kRelu, BnAct::kRelu6, BnAct::kHardSwish, BnAct::kHardSigmoid}) {
+    ExpectPoolMatches(BnPoolShape{4, 16, 8, 8, 2, 2}, 0.0f, a);  // one whole block
+    ExpectPoolMatches(BnPoolShape{3, 20, 7, 9, 2, 2}, 0.0f, a);  // padded block, odd sizes
+    ExpectPoolMatches(BnPoolShape{2, 16, 9, 9, 3, 3}, 0.0f, a);  // a 3x3 window
+    ExpectPoolMatches(BnPoolShape{2, 8, 8, 6, 4, 2}, 0.0f, a);   // any other window
+    ExpectPoolMatches(BnPoolShape{1, 32, 4, 4, 2, 2}, 0.0f, a);  // batch 1
+  }
+  ExpectPoolMatches(BnPoolShape{8, 24, 6, 6, 2, 2}, 1000.0f, BnAct::kRelu);  // a large mean
 }
 
 }  // namespace
