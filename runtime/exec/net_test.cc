@@ -233,7 +233,14 @@ std::vector<float> RandomInput(const Graph& g, int batch, uint64_t seed) {
   return x;
 }
 
-void ExpectForwardMatchesReference(const Graph& g, NetMode mode, int batch) {
+// On `threads` OpenMP threads (0: the process's default).
+void ExpectForwardMatchesReference(const Graph& g, NetMode mode, int batch, int threads = 0) {
+  const int before = omp_get_max_threads();
+  if (threads > 0) omp_set_num_threads(threads);
+  struct Restore {
+    int n;
+    ~Restore() { omp_set_num_threads(n); }
+  } restore{before};
   absl::StatusOr<GraphInfo> info = AnalyzeGraph(g);
   ASSERT_TRUE(info.ok()) << info.status();
   ParamStore store = RandomParams(g, *info, 7);
@@ -313,6 +320,13 @@ TEST_P(OpTest, InferenceForwardMatchesReference) {
   ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kInference, 3);
 }
 
+// Batch 1 takes other kernels: dense layers run as our matrix-vector
+// product (gemv.h), on two threads where the features allow.
+TEST_P(OpTest, InferenceAtBatch1MatchesReference) {
+  ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kInference, 1, 1);
+  ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kInference, 1, 2);
+}
+
 TEST_P(OpTest, TrainingForwardMatchesReference) {
   ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kTrain, 3);
 }
@@ -343,6 +357,10 @@ class PresetTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PresetTest, InferenceForwardMatchesReference) {
   ExpectForwardMatchesReference(*Preset(GetParam()), NetMode::kInference, 2);
+}
+
+TEST_P(PresetTest, InferenceAtBatch1MatchesReference) {
+  ExpectForwardMatchesReference(*Preset(GetParam()), NetMode::kInference, 1, 2);
 }
 
 TEST_P(PresetTest, TrainingForwardMatchesReference) {

@@ -1,7 +1,11 @@
 // Dense (inner product) over the flattened input; batch norm and
-// activations fused in inference.
+// activations fused in inference, where batch 1 runs our matrix-vector
+// product (gemv.h).
+#include <omp.h>
+
 #include "runtime/exec/layers/activation.h"
 #include "runtime/exec/layers/fold.h"
+#include "runtime/exec/layers/gemv.h"
 #include "runtime/exec/layers/layers.h"
 
 namespace edgenas {
@@ -13,9 +17,11 @@ class DenseLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
     const DenseAttrs& a = b.node().dense;
-    src_ = b.InputFlat(0);
-    const int64_t features = src_.get_desc().dims()[1];
+    int64_t features = 1;
+    for (size_t i = 1; i < b.InDims(0).size(); ++i) features *= b.InDims(0)[i];
     wdims_ = {a.units, features};
+    if (!b.training() && b.batch() == 1 && GemvHandles(b)) return BuildGemv(b);
+    src_ = b.InputFlat(0);
     const int folded = b.training() ? -1 : b.plan().folded_bn[b.node_index()];
     has_bias_ = a.bias || folded >= 0;
     const MemDesc bias_md = PlainDesc({a.units});
@@ -69,11 +75,11 @@ class DenseLayer : public Layer {
   }
 
  private:
-  // For inference with a large weight matrix, oneDNN 2.6's matmul splits the
-  // reduction over the threads where its inner product does not: 3136 -> 128
-  // at batch 1 takes 7-8 us instead of 17 us on 2 threads; 1600 -> 200 7.4
-  // instead of 13.8. Below about 256 K weights the inner product is as fast
-  // or faster (784 -> 300: 6.6 vs 7.1 us).
+  // Inference at batch > 1 with a large weight matrix: oneDNN 2.6's matmul
+  // splits the reduction over the threads where its inner product does not
+  // (measured at batch 1, before gemv.h took that case: 3136 -> 128 in 7-8
+  // us instead of 17 on 2 threads, 1600 -> 200 in 7.4 instead of 13.8).
+  // Below about 256 K weights the inner product is as fast or faster.
   static bool UseMatmul(int64_t features, int64_t units) {
     return features >= 1024 || features * units >= 256 * 1024;
   }
@@ -99,6 +105,53 @@ class DenseLayer : public Layer {
     b.Forward(dnnl::matmul(pd), std::move(args));
     return absl::OkStatus();
   }
+
+  // Batch 1: our matrix-vector kernel (gemv.h), when it applies every
+  // activation fused here.
+  static bool GemvHandles(NetBuilder& b) {
+    for (int v : b.plan().fused[b.node_index()])
+      if (!GemvSupports(b.graph().nodes[v].op)) return false;
+    return true;
+  }
+
+  absl::Status BuildGemv(NetBuilder& b) {
+    const int64_t features = wdims_[1], units = wdims_[0];
+    GemvShape shape{features, units, (units + 15) / 16 * 16};
+    // W^T, its rows in the order the input's values lie in memory, `ld`
+    // apart: a dense image in any plain layout (channels-last at batch 1)
+    // is read where it is; otherwise the input is made plain first.
+    const MemDesc& in = b.In(0).md;
+    const dnnl::memory::dims d = in.dims();
+    dnnl::memory x;
+    MemDesc wt_md;
+    if (d.size() == 4 && in.data.format_kind == dnnl_blocked &&
+        in.data.format_desc.blocking.inner_nblks == 0 &&
+        in.get_size() == sizeof(float) * static_cast<size_t>(features)) {
+      const dnnl_dims_t& st = in.data.format_desc.blocking.strides;
+      x = b.In(0).mem;
+      wt_md = MemDesc({units, d[1], d[2], d[3]}, dt::f32,
+                      {1, st[1] * shape.ld, st[2] * shape.ld, st[3] * shape.ld});
+    } else {
+      x = b.InputFlat(0);
+      wt_md = MemDesc(wdims_, dt::f32, {1, shape.ld});
+    }
+    LayerWeights w = LoadWeights(b, wt_md, PlainDesc({units}), b.node().dense.bias);
+    std::vector<GemvAct> acts;
+    for (int v : b.plan().fused[b.node_index()])
+      acts.push_back(GemvAct{b.graph().nodes[v].op, b.graph().nodes[v].alpha});
+    const int parts = std::max(1, omp_get_max_threads());
+    dnnl::memory partial = b.Alloc(PlainDesc({parts, shape.ld}));
+    b.SetOutput(PlainDesc(b.OutDims()));
+    dnnl::memory wt = w.weights, bias = w.bias, y = b.Out().mem;
+    b.ForwardFn(
+        [=] {
+          GemvForward(shape, F(wt), F(x), bias ? F(bias) : nullptr, acts, F(partial), parts, F(y));
+        },
+        "gemv");
+    return absl::OkStatus();
+  }
+
+  static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }
 
   dnnl::memory::dims wdims_;
   bool has_bias_ = false;
