@@ -15,50 +15,6 @@ namespace {
 
 constexpr int64_t kBlock = 16;
 
-template <BnAct A>
-inline float Act(float z) {
-  if constexpr (A == BnAct::kNone) {
-    return z;
-  } else if constexpr (A == BnAct::kRelu) {
-    return std::max(z, 0.0f);
-  } else if constexpr (A == BnAct::kRelu6) {
-    return std::min(std::max(z, 0.0f), 6.0f);
-  } else if constexpr (A == BnAct::kHardSwish) {
-    return z * std::min(std::max(z + 3.0f, 0.0f), 6.0f) * (1.0f / 6);
-  } else {
-    return std::min(std::max(z + 3.0f, 0.0f), 6.0f) * (1.0f / 6);
-  }
-}
-
-// d act / dz (0 at the kinks, as the reference interpreter takes it).
-template <BnAct A>
-inline float ActGrad(float z) {
-  if constexpr (A == BnAct::kNone) {
-    return 1.0f;
-  } else if constexpr (A == BnAct::kRelu) {
-    return z > 0.0f ? 1.0f : 0.0f;
-  } else if constexpr (A == BnAct::kRelu6) {
-    return (z > 0.0f && z < 6.0f) ? 1.0f : 0.0f;
-  } else if constexpr (A == BnAct::kHardSwish) {
-    return z >= 3.0f ? 1.0f : (z > -3.0f ? (2.0f * z + 3.0f) * (1.0f / 6) : 0.0f);
-  } else {
-    return (z > -3.0f && z < 3.0f) ? (1.0f / 6) : 0.0f;
-  }
-}
-
-// `switch (act) { EDGENAS_BN_ACT_CASES(FnT, args...) }` calls FnT<act>(args...).
-#define EDGENAS_BN_ACT_CASES(FN, ...)          \
-  case BnAct::kNone:                           \
-    return FN<BnAct::kNone>(__VA_ARGS__);      \
-  case BnAct::kRelu:                           \
-    return FN<BnAct::kRelu>(__VA_ARGS__);      \
-  case BnAct::kRelu6:                          \
-    return FN<BnAct::kRelu6>(__VA_ARGS__);     \
-  case BnAct::kHardSwish:                      \
-    return FN<BnAct::kHardSwish>(__VA_ARGS__); \
-  case BnAct::kHardSigmoid:                    \
-    return FN<BnAct::kHardSigmoid>(__VA_ARGS__);
-
 // Sums of (x - k) and (x - k)^2 over one block of one image, per lane: the
 // shift k (a sample of the channel) keeps the variance from cancelling when
 // the mean is large against the spread.
@@ -431,21 +387,7 @@ GradCoefficients Coefficients(const BnActShape& s, int64_t blocks, const std::ve
 
 }  // namespace
 
-bool BnActSupports(OpKind op, BnAct* act) {
-  switch (op) {
-    case OpKind::kRelu6:
-      *act = BnAct::kRelu6;
-      return true;
-    case OpKind::kHardSwish:
-      *act = BnAct::kHardSwish;
-      return true;
-    case OpKind::kHardSigmoid:
-      *act = BnAct::kHardSigmoid;
-      return true;
-    default:
-      return false;
-  }
-}
+bool BnActSupports(OpKind op, BnAct* act) { return op != OpKind::kRelu && ActKernelFor(op, act); }
 
 void BnActForward(const BnActShape& s, BnAct act, float epsilon, const float* x, const float* gamma,
                   const float* beta, float* y, float* mean, float* var, float* inv_std) {
@@ -487,13 +429,7 @@ void BnActBackward(const BnActShape& s, BnAct act, const float* x, const float* 
   }
 }
 
-bool BnActPoolSupports(OpKind op, BnAct* act) {
-  if (op == OpKind::kRelu) {
-    *act = BnAct::kRelu;
-    return true;
-  }
-  return BnActSupports(op, act);
-}
+bool BnActPoolSupports(OpKind op, BnAct* act) { return ActKernelFor(op, act); }
 
 void BnActPoolForward(const BnPoolShape& s, BnAct act, float epsilon, const float* x,
                       const float* gamma, const float* beta, float* y, float* xhat_max,

@@ -17,13 +17,10 @@
 
 #include <cstdint>
 
+#include "runtime/exec/layers/act_kernel.h"
 #include "runtime/graph/graph.h"
 
 namespace edgenas {
-
-// kNone and kRelu only with a max pool after them (BnActPool*): without one,
-// oneDNN's batch norm does as well.
-enum class BnAct { kNone, kRelu, kRelu6, kHardSwish, kHardSigmoid };
 
 // The activations BnActForward applies; ReLU stays with oneDNN's own fusion.
 bool BnActSupports(OpKind op, BnAct* act);

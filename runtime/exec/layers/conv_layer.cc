@@ -1,10 +1,15 @@
 // Convolution (grouped and depthwise too, with dilation and bias) on
 // oneDNN's convolution primitives; batch norm and activations fused in
-// inference.
+// inference, where a conv of few input channels at batch 1 runs our own
+// kernel (small_conv.h).
+#include <algorithm>
+#include <memory>
+
 #include "runtime/exec/layers/activation.h"
 #include "runtime/exec/layers/dw_conv_grad.h"
 #include "runtime/exec/layers/fold.h"
 #include "runtime/exec/layers/layers.h"
+#include "runtime/exec/layers/small_conv.h"
 
 namespace edgenas {
 namespace {
@@ -45,6 +50,8 @@ class ConvLayer : public Layer {
     const int folded = b.training() ? -1 : b.plan().folded_bn[b.node_index()];
     has_bias_ = a.bias || folded >= 0;
     const MemDesc bias_md = PlainDesc({a.out_channels});
+
+    if (UseSmallConv(b)) return BuildSmallConv(b);
 
     const prop_kind prop =
         b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
@@ -133,6 +140,55 @@ class ConvLayer : public Layer {
   }
 
  private:
+  SmallConvShape SmallShape(NetBuilder& b) const {
+    const ConvAttrs& a = b.node().conv;
+    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
+    return SmallConvShape{in[1],   in[2],      in[3],        out[1],      out[2],
+                          out[3],  a.kernel_h, a.kernel_w,   a.stride_h,  a.stride_w,
+                          a.pad_h, a.pad_w,    a.dilation_h, a.dilation_w};
+  }
+
+  // Inference at batch 1 of a conv with few input channels and an
+  // activation our kernels apply (or none): small_conv.h.
+  bool UseSmallConv(NetBuilder& b) {
+    if (b.training() || b.batch() != 1 || b.node().conv.groups != 1 ||
+        b.plan().sum_residual[b.node_index()] >= 0 || !SmallConvApplies(SmallShape(b)))
+      return false;
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    small_act_ = BnAct::kNone;
+    return fused.empty() ||
+           (fused.size() == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, &small_act_));
+  }
+
+  absl::Status BuildSmallConv(NetBuilder& b) {
+    const SmallConvShape shape = SmallShape(b);
+    const int64_t padded = shape.padded_out();
+    const tag wtag = padded == 16   ? tag::Acdb16a
+                     : padded == 32 ? tag::Acdb32a
+                     : padded == 48 ? tag::Acdb48a
+                                    : tag::Acdb64a;
+    dnnl::memory x = b.InputAs(0, PlainDesc(b.InDims(0)));
+    LayerWeights w = LoadWeights(b, MemDesc(wdims_, dt::f32, wtag), PlainDesc({shape.out_channels}),
+                                 b.node().conv.bias);
+    b.SetOutput(ChannelsLastDesc(b.OutDims()));
+    // The bias padded to whole vectors of 16 (0 without one).
+    auto bias = std::make_shared<std::vector<float>>(padded, 0.0f);
+    dnnl::memory wm = w.weights, bm = w.bias, y = b.Out().mem;
+    const BnAct act = small_act_;
+    b.ForwardFn(
+        [=] {
+          if (bm) {
+            const float* src = static_cast<const float*>(bm.get_data_handle());
+            std::copy(src, src + shape.out_channels, bias->begin());
+          }
+          SmallConvForward(shape, act, static_cast<const float*>(x.get_data_handle()),
+                           static_cast<const float*>(wm.get_data_handle()), bias->data(),
+                           static_cast<float*>(y.get_data_handle()));
+        },
+        "small_conv");
+    return absl::OkStatus();
+  }
+
   void BuildDepthwiseWeightGrad(NetBuilder& b) {
     const ConvAttrs& a = b.node().conv;
     const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
@@ -161,6 +217,7 @@ class ConvLayer : public Layer {
   dnnl::memory::dims wdims_, strides_, dilates_, pad_;
   bool has_bias_ = false;
   bool winograd_ = false;  // the forward runs Winograd: backward data tries it too
+  BnAct small_act_ = BnAct::kNone;
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, weights_;
 };
