@@ -41,17 +41,17 @@ void BnActBackward(const BnActShape& s, BnAct act, const float* x, const float* 
                    float* dx, float* dgamma, float* dbeta);
 
 // Batch norm, an activation (kNone: none) and a max pool whose windows
-// tile the image (kernel = stride, no padding; rows and columns past the
-// last whole window are not pooled but count in the statistics), all in
-// training: conv - batch norm - ReLU - max pool, as in cnn-bn and VGG-like
-// candidates. Neither the normalized nor the activated tensor is written:
-// forward reads x twice and writes the pooled y, and for each pooled value
-// the window position it came from (`argmax`: 0 .. kernel_h * kernel_w - 1,
-// row-major, held in a float so that the vector loops need no conversion)
-// and its normalized input xhat (`xhat_max`), both in nChw16c like y. Backward needs only those to
-// form the reductions, then reads x once to write dx. Ties go to the first position in the window,
-// in row-major order, as oneDNN's max pool does. The window has at most 256 positions (kernel_h *
-// kernel_w <= 256).
+// tile the image (kernel = stride, no padding, at most 256 positions), all
+// in training: conv - batch norm - ReLU - max pool, as in cnn-bn and
+// VGG-like candidates. Rows and columns past the last whole window are not
+// pooled but count in the statistics. Neither the normalized nor the
+// activated tensor is written: forward reads x twice and writes the pooled
+// y and, for each pooled value, the window position it came from (`argmax`:
+// 0 .. kernel_h * kernel_w - 1, row-major, held in a float so that the
+// vector loops need no conversion) and its normalized input (`xhat_max`),
+// both in nChw16c like y. Backward forms the reductions from those alone,
+// then reads x once to write dx. Ties go to the first position of the
+// window in row-major order, as in oneDNN's max pool.
 struct BnPoolShape {
   int64_t batch = 1, channels = 1, height = 1, width = 1;
   int kernel_h = 2, kernel_w = 2;
