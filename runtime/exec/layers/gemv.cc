@@ -82,10 +82,17 @@ void GemvForward(const GemvShape& s, const float* wt, const float* x, const floa
   // At least 256 features a share: fewer do not pay for the thread.
   const int threads = static_cast<int>(
       std::max<int64_t>(1, std::min<int64_t>({omp_get_max_threads(), parts, s.features / 256})));
+  // The last row of W^T holds only `units` values (its padding lies past
+  // the buffer): it is added apart, one column at a time.
+  const int64_t whole = s.ld == s.units ? s.features : s.features - 1;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    Share(wt, s.ld, x, s.features * t / n, s.features * (t + 1) / n, partial + t * s.ld);
+    const int64_t f0 = s.features * t / n, f1 = s.features * (t + 1) / n;
+    float* part = partial + t * s.ld;
+    Share(wt, s.ld, x, std::min(f0, whole), std::min(f1, whole), part);
+    if (f1 > whole)
+      for (int64_t u = 0; u < s.units; ++u) part[u] += x[whole] * wt[whole * s.ld + u];
 #pragma omp barrier
     for (int64_t u = s.units * t / n; u < s.units * (t + 1) / n; ++u) {
       float v = bias != nullptr ? bias[u] : 0.0f;

@@ -29,8 +29,9 @@ struct GemvAct {
 // Whether GemvForward applies `op`.
 bool GemvSupports(OpKind op);
 
-// wt: W^T, [features][ld]; bias: [units] or null; partial: parts x ld
-// floats of scratch. Runs on up to `parts` OpenMP threads.
+// wt: W^T, [features][ld] (the padding columns of each row but the last
+// read as 0; the last row may end at its units); bias: [units] or null;
+// partial: parts x ld floats of scratch. Runs on up to `parts` threads.
 void GemvForward(const GemvShape& s, const float* wt, const float* x, const float* bias,
                  const std::vector<GemvAct>& acts, float* partial, int parts, float* y);
 
