@@ -379,6 +379,13 @@ INSTANTIATE_TEST_SUITE_P(Presets, PresetTest, ::testing::ValuesIn(PresetNames())
                            return s;
                          });
 
+// An inference net on `store` at `batch`, or null (the test has failed).
+std::unique_ptr<CompiledNet> InferenceNet(const Graph& g, ParamStore* store, int batch = 1) {
+  auto net = CompiledNet::Create(g, store, NetOptions{NetMode::kInference, batch, 1, false});
+  EXPECT_TRUE(net.ok()) << net.status();
+  return net.ok() ? *std::move(net) : nullptr;
+}
+
 TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   Graph g = *Preset("cnn-bn");
   GraphInfo info = *AnalyzeGraph(g);
@@ -394,50 +401,56 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   EXPECT_EQ(train.alias[g.Find("relu1")], g.Find("bn1"));
   EXPECT_EQ(train.alias[g.Find("pool1")], g.Find("bn1"));
   ParamStore store = RandomParams(g, info, 1);
-  auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
-  ASSERT_TRUE(net.ok());
-  // conv1, pool1, conv2, pool2, reorder to plain for the dense, fc1, fc2: at most 8.
-  EXPECT_LE((*net)->num_primitives(), 8);
+  auto net = InferenceNet(g, &store);
+  ASSERT_NE(net, nullptr);
+  // At most 8: conv1, pool1, conv2, pool2, a reorder to plain for the dense,
+  // fc1, fc2 (at batch 1, conv1, fc1 and fc2 are our own kernels).
+  EXPECT_LE(net->num_primitives(), 8);
 }
 
 TEST(SharedParamsTest, AnInferenceNetSeesWhatATrainingNetChanged) {
   Graph g = *Preset("lenet-300-100");
   GraphInfo info = *AnalyzeGraph(g);
   ParamStore store = RandomParams(g, info, 1);
-  auto infer = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
-  ASSERT_TRUE(infer.ok());
+  auto infer = InferenceNet(g, &store);
+  ASSERT_NE(infer, nullptr);
   std::vector<float> x = RandomInput(g, 1, 2);
-  (*infer)->Forward(x.data());
-  const float before = (*infer)->Logits()[0];
+  infer->Forward(x.data());
+  const float before = infer->Logits()[0];
   store.Find("fc3/bias")->values[0] += 1.0f;
   store.Touch();
-  (*infer)->Forward(x.data());
-  EXPECT_NEAR((*infer)->Logits()[0], before + 1.0f, 1e-5);
+  infer->Forward(x.data());
+  EXPECT_NEAR(infer->Logits()[0], before + 1.0f, 1e-5);
 }
 
-// cnn-bn's fc1 (3136 -> 128) runs as a matmul in inference, its weights read
-// through a transposed view of the reordered store values.
-TEST(SharedParamsTest, AMatmulDenseSeesChangedWeights) {
+// cnn-bn's fc1 (3136 -> 128) in inference: at batch 1 our matrix-vector
+// kernel, its W^T filled by the load steps; at batch 2 a matmul, its weights
+// read through a transposed view of the reordered store values.
+TEST(SharedParamsTest, AWideDenseSeesChangedWeights) {
   Graph g = *Preset("cnn-bn");
   GraphInfo info = *AnalyzeGraph(g);
-  ParamStore store = RandomParams(g, info, 1);
-  auto infer = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
-  ASSERT_TRUE(infer.ok());
-  std::vector<float> x = RandomInput(g, 1, 2);
-  (*infer)->Forward(x.data());
-  const std::vector<float> before((*infer)->Logits(), (*infer)->Logits() + 10);
-  for (float& w : store.Find("fc1/weight")->values) w *= -0.5f;
-  store.Touch();
-  (*infer)->Forward(x.data());
-  auto fresh = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
-  ASSERT_TRUE(fresh.ok());
-  (*fresh)->Forward(x.data());
-  double changed = 0;
-  for (int i = 0; i < 10; ++i) {
-    EXPECT_NEAR((*infer)->Logits()[i], (*fresh)->Logits()[i], 1e-5) << i;
-    changed += std::abs((*infer)->Logits()[i] - before[i]);
+  for (int batch : {1, 2}) {
+    SCOPED_TRACE(::testing::Message() << "batch " << batch);
+    ParamStore store = RandomParams(g, info, 1);
+    auto infer = InferenceNet(g, &store, batch);
+    ASSERT_NE(infer, nullptr);
+    std::vector<float> x = RandomInput(g, batch, 2);
+    const int n = 10 * batch;
+    infer->Forward(x.data());
+    const std::vector<float> before(infer->Logits(), infer->Logits() + n);
+    for (float& w : store.Find("fc1/weight")->values) w *= -0.5f;
+    store.Touch();
+    infer->Forward(x.data());
+    auto fresh = InferenceNet(g, &store, batch);
+    ASSERT_NE(fresh, nullptr);
+    fresh->Forward(x.data());
+    double changed = 0;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_NEAR(infer->Logits()[i], fresh->Logits()[i], 1e-5) << i;
+      changed += std::abs(infer->Logits()[i] - before[i]);
+    }
+    EXPECT_GT(changed, 1e-3);
   }
-  EXPECT_GT(changed, 1e-3);
 }
 
 // Small inference kernels are built and run on one OpenMP thread
@@ -449,14 +462,14 @@ TEST(ThreadsTest, SmallKernelsLeaveTheCallersThreadCountAlone) {
   Graph g = *Preset("mobile-tiny");
   GraphInfo info = *AnalyzeGraph(g);
   ParamStore store = RandomParams(g, info, 1);
-  auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kInference, 1, 1, false});
-  ASSERT_TRUE(net.ok()) << net.status();
+  auto net = InferenceNet(g, &store);
+  ASSERT_NE(net, nullptr);
   EXPECT_EQ(omp_get_max_threads(), 2);
   std::vector<float> x = RandomInput(g, 1, 2);
-  (*net)->Forward(x.data());
+  net->Forward(x.data());
   EXPECT_EQ(omp_get_max_threads(), 2);
-  (*net)->SetProfiling(true);
-  (*net)->Forward(x.data());
+  net->SetProfiling(true);
+  net->Forward(x.data());
   EXPECT_EQ(omp_get_max_threads(), 2);
   omp_set_num_threads(before);
 }

@@ -70,8 +70,7 @@ int64_t Count(sqlite3* db, const std::string& sql) {
 }
 
 TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
-  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!testing::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string dir = testing::MakeTempDir();
   auto server = std::make_unique<EdgenasdProcess>(dir, Flags());
   ASSERT_TRUE(server->ok());

@@ -35,12 +35,8 @@ v1::JobSpec Spec(const std::string& text = kSpec) {
   return *spec;
 }
 
-bool HaveFashionMnist() {
-  return access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) == 0;
-}
-
 TEST(CoordinatorEndToEnd, RandomSearchRunsToTheEndAndItsFrontMatchesTheTrials) {
-  if (!HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!testing::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string dir = testing::MakeTempDir();
   EdgenasdProcess server(dir, {"--local-trainers", "1", "--local-latency-worker"});
   ASSERT_TRUE(server.ok());

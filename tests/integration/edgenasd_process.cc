@@ -115,5 +115,9 @@ std::string MakeTempDir() {
   return dir ? std::string(dir) : std::string();
 }
 
+bool HaveFashionMnist() {
+  return access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) == 0;
+}
+
 }  // namespace testing
 }  // namespace edgenas

@@ -43,6 +43,9 @@ class EdgenasdProcess {
 
 std::string ReadToken(const std::string& path);
 std::string MakeTempDir();
+// Whether Debian's dataset-fashion-mnist is installed (tests that train
+// skip without it).
+bool HaveFashionMnist();
 
 }  // namespace testing
 }  // namespace edgenas

@@ -185,8 +185,7 @@ TEST(Workers, ARevokedWorkerIsRefusedOnEveryRpc) {
 }
 
 TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNothing) {
-  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!testing::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string dir = testing::MakeTempDir();
   // Short leases bring a killed worker's task back quickly; the kills are
   // this test's doing, so they must not quarantine anything.
@@ -272,8 +271,7 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
 }
 
 TEST(Workers, RedundancyOutvotesALyingWorkerAndFlagsIt) {
-  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!testing::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string dir = testing::MakeTempDir();
   constexpr char kClass[] = "lab";
   EdgenasdProcess server(dir, {"--local-trainers", "1", "--redundancy", "lab=2:0.5"});
@@ -382,8 +380,7 @@ TEST(Workers, SigtermEndsALongPollAtOnce) {
 // given no task afterwards: one granted to the abandoned poll would sit
 // leased to nobody until the lease ran out (10 minutes here).
 TEST(Workers, AnAbandonedLongPollIsGivenNoTask) {
-  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!testing::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string dir = testing::MakeTempDir();
   constexpr char kClass[] = "lab";
   EdgenasdProcess server(dir, {"--local-trainers", "1", "--lease-seconds", "600"});
@@ -428,8 +425,7 @@ TEST(Workers, AnAbandonedLongPollIsGivenNoTask) {
 // task of the job is done by `edgenas-worker --role trainer`, which opens only
 // the directory it was told holds the dataset named by the task.
 TEST(Workers, ARemoteTrainerTrainsEveryCandidateOfAJob) {
-  if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0)
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!testing::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string dir = testing::MakeTempDir();
   EdgenasdProcess server(dir, {"--local-latency-worker"});
   ASSERT_TRUE(server.ok());

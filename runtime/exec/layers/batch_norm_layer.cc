@@ -83,15 +83,10 @@ class BatchNormLayer : public Layer {
     fused_act_ = true;
     const dnnl::memory::dims d = b.In(0).md.dims();
     const MemDesc blocked = Blocked16Desc(d);
-    const MemDesc vec = PlainDesc({d[1]});
     shape_ = BnActShape{d[0], d[1], d[2] * d[3]};
     src_ = b.InputAs(0, blocked);
     b.SetOutput(blocked);
-    scale_ = b.ParamMemory("gamma", vec);
-    shift_ = b.ParamMemory("beta", vec);
-    mean_ = b.Alloc(vec);
-    var_ = b.Alloc(vec);
-    inv_std_ = b.Alloc(vec);
+    OwnKernelVectors(b, d[1]);
     const BnActShape shape = shape_;
     const BnAct act = act_;
     const float eps = b.node().bn_epsilon;
@@ -134,16 +129,11 @@ class BatchNormLayer : public Layer {
     const dnnl::memory::dims d = b.In(0).md.dims();
     pool_shape_ = BnPoolShape{d[0], d[1], d[2], d[3], pool.kernel_h, pool.kernel_w};
     const MemDesc pooled = Blocked16Desc(b.Dims(b.info().nodes[fused.back()].shape));
-    const MemDesc vec = PlainDesc({d[1]});
     src_ = b.InputAs(0, Blocked16Desc(d));
     b.SetOutput(pooled);
     xhat_max_ = b.Alloc(pooled);
     argmax_ = b.Alloc(pooled);
-    scale_ = b.ParamMemory("gamma", vec);
-    shift_ = b.ParamMemory("beta", vec);
-    mean_ = b.Alloc(vec);
-    var_ = b.Alloc(vec);
-    inv_std_ = b.Alloc(vec);
+    OwnKernelVectors(b, d[1]);
     const BnPoolShape shape = pool_shape_;
     const BnAct act = act_;
     const float eps = b.node().bn_epsilon;
@@ -178,6 +168,17 @@ class BatchNormLayer : public Layer {
         "bn_pool");
     b.AddInputGrad(0, dx);
     return absl::OkStatus();
+  }
+
+  // Our kernels' per-channel vectors, plain [C]: gamma and beta from the
+  // store, the batch mean, variance and 1 / std they write.
+  void OwnKernelVectors(NetBuilder& b, int64_t channels) {
+    const MemDesc vec = PlainDesc({channels});
+    scale_ = b.ParamMemory("gamma", vec);
+    shift_ = b.ParamMemory("beta", vec);
+    mean_ = b.Alloc(vec);
+    var_ = b.Alloc(vec);
+    inv_std_ = b.Alloc(vec);
   }
 
   static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }

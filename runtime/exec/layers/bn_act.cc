@@ -138,6 +138,12 @@ void GradApply(BnAct act, const float* x, const float* dy, int64_t spatial, cons
   }
 }
 
+// Each of a window's kk positions (row-major) as an offset from its first,
+// in nChw16c.
+inline void WindowOffsets(const BnPoolShape& s, int kk, int64_t* off) {
+  for (int k = 0; k < kk; ++k) off[k] = ((k / s.kernel_w) * s.width + k % s.kernel_w) * kBlock;
+}
+
 // One (image, block) of BnActPoolForward: for each window, the largest
 // act(xhat * gamma + beta), the xhat it came from and where (the first of
 // equal values). The channel loop is the outer one so that the running
@@ -151,8 +157,8 @@ inline __attribute__((always_inline)) void ApplyPoolT(const float* x, const BnPo
                                                       float* argmax) {
   const int64_t oh_n = s.pooled_h(), ow_n = s.pooled_w();
   const int kk = K > 0 ? K * K : s.kernel_h * s.kernel_w;
-  int64_t off[256];  // each window position's offset from the window's first
-  for (int k = 0; k < kk; ++k) off[k] = ((k / s.kernel_w) * s.width + k % s.kernel_w) * kBlock;
+  int64_t off[256];
+  WindowOffsets(s, kk, off);
   for (int64_t oh = 0; oh < oh_n; ++oh)
     for (int64_t ow = 0; ow < ow_n; ++ow) {
       const float* p = x + (oh * s.kernel_h * s.width + ow * s.kernel_w) * kBlock;
@@ -248,7 +254,7 @@ inline __attribute__((always_inline)) void PoolGradApplyT(const float* x, const 
   const int64_t oh_n = s.pooled_h(), ow_n = s.pooled_w();
   const int kk = K > 0 ? K * K : s.kernel_h * s.kernel_w;
   int64_t off[256];
-  for (int k = 0; k < kk; ++k) off[k] = ((k / s.kernel_w) * s.width + k % s.kernel_w) * kBlock;
+  WindowOffsets(s, kk, off);
   for (int64_t oh = 0; oh < oh_n; ++oh)
     for (int64_t ow = 0; ow < ow_n; ++ow) {
       const int64_t at = (oh * s.kernel_h * s.width + ow * s.kernel_w) * kBlock;
@@ -297,6 +303,18 @@ std::vector<float> Blocked(const float* v, int64_t channels, int64_t blocks) {
   return out;
 }
 
+// The per-channel vectors the kernels read per lane, padded to whole blocks.
+struct Lanes {
+  std::vector<float> mean, inv_std, gamma, beta;
+};
+
+Lanes PadToBlocks(int64_t channels, const float* mean, const float* inv_std, const float* gamma,
+                  const float* beta) {
+  const int64_t blocks = (channels + kBlock - 1) / kBlock;
+  return Lanes{Blocked(mean, channels, blocks), Blocked(inv_std, channels, blocks),
+               Blocked(gamma, channels, blocks), Blocked(beta, channels, blocks)};
+}
+
 // Per-block lane sums over every (image, block) item, summed in double
 // across items: fn(n, cb, s, q) fills two [16] arrays for one item.
 template <typename F>
@@ -324,10 +342,10 @@ void SumOverItems(const BnActShape& s, int64_t blocks, std::vector<double>* s1,
 }
 
 // Batch statistics of x (nChw16c, `spatial` positions per image): writes
-// mean, var and inv_std, and returns per lane (padded) the mean and
-// gamma * inv_std, and 1 on live lanes.
+// mean, var and inv_std, and returns per lane (padded) gamma * inv_std, and
+// 1 on live lanes.
 struct Stats {
-  std::vector<float> mean, scale, live;
+  std::vector<float> scale, live;
 };
 
 Stats Statistics(const BnActShape& s, float epsilon, const float* x, const float* gamma,
@@ -356,7 +374,6 @@ Stats Statistics(const BnActShape& s, float epsilon, const float* x, const float
     st.scale[c] = static_cast<float>(gamma[c] * r);
     st.live[c] = 1.0f;
   }
-  st.mean = Blocked(mean, s.channels, blocks);
   return st;
 }
 
@@ -394,12 +411,12 @@ void BnActForward(const BnActShape& s, BnAct act, float epsilon, const float* x,
   const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
   const int64_t item_size = s.spatial * kBlock;
   const Stats st = Statistics(s, epsilon, x, gamma, mean, var, inv_std);
-  const std::vector<float> b = Blocked(beta, s.channels, blocks);
+  const Lanes l = PadToBlocks(s.channels, mean, inv_std, gamma, beta);
   const int64_t items = s.batch * blocks;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t o = (item % blocks) * kBlock;
-    Apply(act, x + item * item_size, s.spatial, &st.mean[o], &st.scale[o], &b[o], &st.live[o],
+    Apply(act, x + item * item_size, s.spatial, &l.mean[o], &st.scale[o], &l.beta[o], &st.live[o],
           y + item * item_size);
   }
 }
@@ -409,23 +426,22 @@ void BnActBackward(const BnActShape& s, BnAct act, const float* x, const float* 
                    float* dx, float* dgamma, float* dbeta) {
   const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
   const int64_t item_size = s.spatial * kBlock;
-  const std::vector<float> m = Blocked(mean, s.channels, blocks);
-  const std::vector<float> r = Blocked(inv_std, s.channels, blocks);
-  const std::vector<float> g = Blocked(gamma, s.channels, blocks);
-  const std::vector<float> b = Blocked(beta, s.channels, blocks);
+  const Lanes l = PadToBlocks(s.channels, mean, inv_std, gamma, beta);
   std::vector<double> sd, sdx;
   SumOverItems(s, blocks, &sd, &sdx, [&](int64_t n, int64_t cb, float* a, float* c) {
     const int64_t at = (n * blocks + cb) * item_size;
     const int64_t o = cb * kBlock;
-    GradSums(act, x + at, dy + at, s.spatial, &m[o], &r[o], &g[o], &b[o], a, c);
+    GradSums(act, x + at, dy + at, s.spatial, &l.mean[o], &l.inv_std[o], &l.gamma[o], &l.beta[o], a,
+             c);
   });
   const GradCoefficients k = Coefficients(s, blocks, sd, sdx, gamma, inv_std, dgamma, dbeta);
   const int64_t items = s.batch * blocks;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t o = (item % blocks) * kBlock;
-    GradApply(act, x + item * item_size, dy + item * item_size, s.spatial, &m[o], &r[o], &g[o],
-              &b[o], &k.k1[o], &k.k2[o], &k.k3[o], dx + item * item_size);
+    GradApply(act, x + item * item_size, dy + item * item_size, s.spatial, &l.mean[o],
+              &l.inv_std[o], &l.gamma[o], &l.beta[o], &k.k1[o], &k.k2[o], &k.k3[o],
+              dx + item * item_size);
   }
 }
 
@@ -439,15 +455,14 @@ void BnActPoolForward(const BnPoolShape& s, BnAct act, float epsilon, const floa
   const int64_t item_size = flat.spatial * kBlock;
   const int64_t pooled_size = s.pooled_h() * s.pooled_w() * kBlock;
   const Stats st = Statistics(flat, epsilon, x, gamma, mean, var, inv_std);
-  const std::vector<float> r = Blocked(inv_std, s.channels, blocks);
-  const std::vector<float> g = Blocked(gamma, s.channels, blocks);
-  const std::vector<float> b = Blocked(beta, s.channels, blocks);
+  const Lanes l = PadToBlocks(s.channels, mean, inv_std, gamma, beta);
   const int64_t items = s.batch * blocks;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t o = (item % blocks) * kBlock;
-    ApplyPool(act, x + item * item_size, s, &st.mean[o], &r[o], &g[o], &b[o], &st.live[o],
-              y + item * pooled_size, xhat_max + item * pooled_size, argmax + item * pooled_size);
+    ApplyPool(act, x + item * item_size, s, &l.mean[o], &l.inv_std[o], &l.gamma[o], &l.beta[o],
+              &st.live[o], y + item * pooled_size, xhat_max + item * pooled_size,
+              argmax + item * pooled_size);
   }
 }
 
@@ -459,15 +474,12 @@ void BnActPoolBackward(const BnPoolShape& s, BnAct act, const float* x, const fl
   const int64_t blocks = (s.channels + kBlock - 1) / kBlock;
   const int64_t item_size = flat.spatial * kBlock;
   const int64_t pooled = s.pooled_h() * s.pooled_w();
-  const std::vector<float> m = Blocked(mean, s.channels, blocks);
-  const std::vector<float> r = Blocked(inv_std, s.channels, blocks);
-  const std::vector<float> g = Blocked(gamma, s.channels, blocks);
-  const std::vector<float> b = Blocked(beta, s.channels, blocks);
+  const Lanes l = PadToBlocks(s.channels, mean, inv_std, gamma, beta);
   std::vector<double> sd, sdx;
   SumOverItems(flat, blocks, &sd, &sdx, [&](int64_t n, int64_t cb, float* a, float* c) {
     const int64_t at = (n * blocks + cb) * pooled * kBlock;
     const int64_t o = cb * kBlock;
-    PoolGradSums(act, dy + at, xhat_max + at, pooled, &g[o], &b[o], scratch + at, a, c);
+    PoolGradSums(act, dy + at, xhat_max + at, pooled, &l.gamma[o], &l.beta[o], scratch + at, a, c);
   });
   const GradCoefficients k = Coefficients(flat, blocks, sd, sdx, gamma, inv_std, dgamma, dbeta);
   const int64_t items = s.batch * blocks;
@@ -475,8 +487,8 @@ void BnActPoolBackward(const BnPoolShape& s, BnAct act, const float* x, const fl
   for (int64_t item = 0; item < items; ++item) {
     const int64_t o = (item % blocks) * kBlock;
     const int64_t at = item * pooled * kBlock;
-    PoolGradApply(x + item * item_size, scratch + at, argmax + at, s, &m[o], &r[o], &k.k1[o],
-                  &k.k2[o], &k.k3[o], dx + item * item_size);
+    PoolGradApply(x + item * item_size, scratch + at, argmax + at, s, &l.mean[o], &l.inv_std[o],
+                  &k.k1[o], &k.k2[o], &k.k3[o], dx + item * item_size);
   }
 }
 

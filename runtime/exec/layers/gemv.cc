@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "runtime/exec/layers/act_kernel.h"
 #include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
@@ -52,22 +53,20 @@ void Share(const float* wt, int64_t ld, const float* x, int64_t f0, int64_t f1, 
   }
 }
 
+// The activations our vector kernels apply come from act_kernel.h; elu,
+// sigmoid and tanh (cheap here: one value per output unit) are added.
 float Activate(const GemvAct& a, float v) {
+  BnAct k;
+  if (ActKernelFor(a.op, &k)) {
+    switch (k) { EDGENAS_BN_ACT_CASES(Act, v) }
+  }
   switch (a.op) {
-    case OpKind::kRelu:
-      return std::max(v, 0.0f);
-    case OpKind::kRelu6:
-      return std::min(std::max(v, 0.0f), 6.0f);
     case OpKind::kElu:
       return v > 0.0f ? v : a.alpha * std::expm1(v);
     case OpKind::kSigmoid:
       return 1.0f / (1.0f + std::exp(-v));
-    case OpKind::kHardSigmoid:
-      return std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
     case OpKind::kTanh:
       return std::tanh(v);
-    case OpKind::kHardSwish:
-      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
     default:
       return v;
   }
