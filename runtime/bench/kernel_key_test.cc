@@ -103,7 +103,7 @@ TEST(KernelKeyTest, ParsedWorkMatchesTheAnalysis) {
   for (const Graph& g : {Zoo(), *Preset("mobile-tiny"), *Preset("lenet5"), *Preset("cnn-bn"),
                          *Preset("lenet-300-100")}) {
     const GraphInfo info = *AnalyzeGraph(g);
-    for (const Kernel& k : InferenceKernels(g, info)) {
+    for (const Kernel& k : InferenceKernels(g, info, /*batch=*/1)) {
       absl::StatusOr<KernelFeatures> f = ParseKernelKey(k.key);
       ASSERT_TRUE(f.ok()) << f.status();
       EXPECT_EQ(f->macs, info.nodes[k.node].flops) << k.key;

@@ -17,8 +17,8 @@ double Median(std::vector<double> v) {
 
 }  // namespace
 
-std::vector<Kernel> InferenceKernels(const Graph& graph, const GraphInfo& info) {
-  const FusionPlan plan = PlanFusion(graph, info, NetMode::kInference);
+std::vector<Kernel> InferenceKernels(const Graph& graph, const GraphInfo& info, int batch) {
+  const FusionPlan plan = PlanFusion(graph, info, NetMode::kInference, batch);
   std::vector<Kernel> kernels;
   for (int v : info.order) {
     if (plan.alias[v] >= 0) continue;  // runs inside another kernel, or is that kernel's value
@@ -37,7 +37,7 @@ absl::StatusOr<std::vector<std::string>> InferenceKernelKeys(const Graph& graph)
   absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
   if (!info.ok()) return info.status();
   std::vector<std::string> keys;
-  for (Kernel& k : InferenceKernels(graph, *info)) keys.push_back(std::move(k.key));
+  for (Kernel& k : InferenceKernels(graph, *info, /*batch=*/1)) keys.push_back(std::move(k.key));
   return keys;
 }
 
@@ -54,7 +54,7 @@ absl::StatusOr<std::vector<KernelTiming>> ProfileKernels(CompiledNet& net,
   if (absl::Status s = ValidateKernelProfileOptions(o); !s.ok()) return s;
   if (net.mode() != NetMode::kInference)
     return absl::FailedPreconditionError("kernel profile: the net is not an inference net");
-  const std::vector<Kernel> kernels = InferenceKernels(net.graph(), net.info());
+  const std::vector<Kernel> kernels = InferenceKernels(net.graph(), net.info(), net.batch());
   std::vector<float> input(size_t(net.batch()) * net.info().input_shape.elements());
   std::mt19937_64 rng(1);
   std::normal_distribution<float> n(0.0f, 1.0f);

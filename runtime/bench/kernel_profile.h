@@ -24,10 +24,11 @@ struct Kernel {
   std::vector<int> nodes;  // every node it covers: `node`, a folded batch norm, fused activations
 };
 
-// The kernels of `graph` (`info` from AnalyzeGraph) as an inference net runs
-// them, in execution order, without building the net.
-std::vector<Kernel> InferenceKernels(const Graph& graph, const GraphInfo& info);
-// Their keys only; an invalid graph is an error from AnalyzeGraph.
+// The kernels of `graph` (`info` from AnalyzeGraph) as an inference net at
+// `batch` runs them, in execution order, without building the net.
+std::vector<Kernel> InferenceKernels(const Graph& graph, const GraphInfo& info, int batch);
+// Their keys at batch 1 (the latency a device reports); an invalid graph is
+// an error from AnalyzeGraph.
 absl::StatusOr<std::vector<std::string>> InferenceKernelKeys(const Graph& graph);
 
 struct KernelProfileOptions {

@@ -36,7 +36,7 @@ TEST(InferenceKernelsTest, FusedKernelsAreCountedOnce) {
   x = b.Op("drop", OpKind::kDropout, {x});
   b.Dense("fc", b.Op("gap", OpKind::kGlobalAvgPool, {x}), 4);
   const GraphInfo info = *AnalyzeGraph(g);
-  const std::vector<Kernel> kernels = InferenceKernels(g, info);
+  const std::vector<Kernel> kernels = InferenceKernels(g, info, /*batch=*/1);
 
   std::vector<std::string> keys;
   for (const Kernel& k : kernels) keys.push_back(k.key);
@@ -55,8 +55,17 @@ TEST(InferenceKernelsTest, FusedKernelsAreCountedOnce) {
 }
 
 TEST(InferenceKernelsTest, OneKernelPerLayerOfAPreset) {
-  Graph g = *Preset("cnn-bn");  // conv+bn+relu, pool, conv+bn+relu, pool, dense+relu, dense
-  EXPECT_EQ(InferenceKernelKeys(g)->size(), 6u);
+  // conv+bn+relu, pool, conv+bn+relu+pool (Winograd at batch 1), dense+relu, dense
+  Graph g = *Preset("cnn-bn");
+  absl::StatusOr<std::vector<std::string>> keys = InferenceKernelKeys(g);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_THAT(*keys,
+              ElementsAre("conv k3x3 s1 g1 c1>32 in1x28x28 +relu", "pool max k2 s2 in32x28x28",
+                          "conv k3x3 s1 g1 c32>64 in32x14x14 +relu +max_pool",
+                          "dense c3136>128 in64x7x7 +relu", "dense c128>10 in128"));
+  // At a larger batch the pool is a kernel of its own.
+  const GraphInfo info = *AnalyzeGraph(g);
+  EXPECT_EQ(InferenceKernels(g, info, /*batch=*/2).size(), 6u);
   EXPECT_EQ(g.nodes.size(), 11u);
   g.nodes[0].name = "";  // invalid: AnalyzeGraph's error comes back
   EXPECT_FALSE(InferenceKernelKeys(g).ok());
@@ -70,7 +79,7 @@ TEST(ProfileKernelsTest, TimesEveryKernelOfTheNetInOrder) {
   absl::StatusOr<std::vector<KernelTiming>> timings =
       ProfileKernels(*net, KernelProfileOptions{1, 5});
   ASSERT_TRUE(timings.ok()) << timings.status();
-  const std::vector<Kernel> kernels = InferenceKernels(g, net->info());
+  const std::vector<Kernel> kernels = InferenceKernels(g, net->info(), net->batch());
   ASSERT_EQ(timings->size(), kernels.size());
   for (size_t i = 0; i < kernels.size(); ++i) {
     EXPECT_EQ((*timings)[i].key, kernels[i].key);

@@ -112,6 +112,9 @@ class NetBuilder {
   // (profiles count its time as kernel time, not as overhead).
   void ForwardFn(std::function<void()> fn, const char* kernel = nullptr);
   void Backward(const dnnl::primitive& p, Args args);
+  // A step run with the load steps, after the parameter memories made so
+  // far are filled: e.g. weights transformed for a kernel of ours.
+  void LoadFn(std::function<void()> fn);
   void BackwardFn(std::function<void()> fn, const char* kernel = nullptr);
 
   // The gradient of the node's output, in Out().md.

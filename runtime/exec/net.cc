@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/exec/layers/bn_act.h"
+#include "runtime/exec/layers/winograd.h"
 
 namespace edgenas {
 namespace {
@@ -117,6 +118,23 @@ int TilingMaxPoolAfter(const Graph& graph, const GraphInfo& info, int bn, int* a
   return next;
 }
 
+// Inference at batch 1: the 2x2 stride-2 max pool that conv v (its chain
+// so far ending at `cur`) can run inside its Winograd kernel, or -1.
+int Batch1WinogradPool(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, int v,
+                       int cur) {
+  WinogradShape shape;
+  int next = -1;
+  if (!WinogradConv(graph, info, v, &shape) || !SingleConsumer(info, cur, &next)) return -1;
+  BnAct act;
+  for (int u : plan.fused[v])
+    if (!ActKernelFor(graph.nodes[u].op, &act)) return -1;
+  const PoolAttrs& p = graph.nodes[next].pool;
+  if (graph.nodes[next].op != OpKind::kMaxPool || p.kernel_h != 2 || p.kernel_w != 2 ||
+      p.stride_h != 2 || p.stride_w != 2 || p.pad_h != 0 || p.pad_w != 0)
+    return -1;
+  return next;
+}
+
 // The add `add` of a conv's result (the chain ending at `cur`) and another
 // value `r`, done by the conv as a sum post-op into r's own buffer: allowed
 // when r is a buffer of its own (not the image, not a view made by flatten
@@ -145,7 +163,7 @@ int ResidualForSum(const Graph& graph, const GraphInfo& info, const FusionPlan& 
 
 }  // namespace
 
-FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
+FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode, int batch) {
   const int n = static_cast<int>(graph.nodes.size());
   FusionPlan plan;
   plan.alias.assign(n, -1);
@@ -191,6 +209,13 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode) {
         plan.fused[v].push_back(next);
         plan.alias[next] = v;
         cur = next;
+      }
+      // Batch 1: a 2x2 stride-2 max pool after a conv that runs Winograd
+      // (winograd.h), when our kernel applies the activations between.
+      if (batch == 1 && (pool = Batch1WinogradPool(graph, info, plan, v, cur)) >= 0) {
+        plan.fused[v].push_back(pool);
+        plan.alias[pool] = v;
+        continue;
       }
       // A residual add after a conv (MBConv, ShuffleNet): a sum post-op,
       // then the activation after the add, if any.
@@ -249,7 +274,7 @@ absl::StatusOr<std::unique_ptr<CompiledNet>> CompiledNet::Create(const Graph& gr
 
 absl::Status CompiledNet::Build() {
   const bool training = options_.mode == NetMode::kTrain;
-  plan_ = PlanFusion(graph_, info_, options_.mode);
+  plan_ = PlanFusion(graph_, info_, options_.mode, options_.batch);
   stream_ = std::make_unique<dnnl::stream>(CpuEngine());
   NetBuilder b(graph_, info_, plan_, params_, options_.batch, training, options_.seed);
 

@@ -106,8 +106,9 @@ class CompiledNet {
   NetProfile profile_;
 };
 
-// Decides what inference fuses (exposed for tests).
-FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode);
+// Decides what the net fuses at this batch size (exposed for tests and
+// kernel profiles).
+FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode, int batch);
 
 }  // namespace edgenas
 

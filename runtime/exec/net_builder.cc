@@ -74,6 +74,10 @@ void NetBuilder::Forward(const dnnl::primitive& p, Args args) {
   lists_.forward.push_back(Step{p, std::move(args), nullptr, node_, nullptr, step_threads_});
 }
 
+void NetBuilder::LoadFn(std::function<void()> fn) {
+  lists_.load.push_back(Step{dnnl::primitive(), {}, std::move(fn), node_});
+}
+
 void NetBuilder::ForwardFn(std::function<void()> fn, const char* kernel) {
   lists_.forward.push_back(
       Step{dnnl::primitive(), {}, std::move(fn), node_, kernel, step_threads_});

@@ -1,7 +1,10 @@
 // Convolution (grouped and depthwise too, with dilation and bias) on
 // oneDNN's convolution primitives; batch norm and activations fused in
-// inference, where a conv of few input channels at batch 1 runs our own
-// kernel (small_conv.h).
+// inference, where at batch 1 a conv of few input channels runs our direct
+// kernel (small_conv.h) and a 3x3 stride-1 conv of more runs our Winograd
+// kernel (winograd.h), with a 2x2 max pool after it fused.
+#include <omp.h>
+
 #include <algorithm>
 #include <memory>
 
@@ -10,6 +13,7 @@
 #include "runtime/exec/layers/fold.h"
 #include "runtime/exec/layers/layers.h"
 #include "runtime/exec/layers/small_conv.h"
+#include "runtime/exec/layers/winograd.h"
 
 namespace edgenas {
 namespace {
@@ -52,6 +56,9 @@ class ConvLayer : public Layer {
     const MemDesc bias_md = PlainDesc({a.out_channels});
 
     if (UseSmallConv(b)) return BuildSmallConv(b);
+    if (UseWinograd(b)) return BuildWinograd(b);
+    if (pooled_)
+      return absl::InternalError("a max pool was fused into a conv that is not Winograd's");
 
     const prop_kind prop =
         b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
@@ -189,6 +196,53 @@ class ConvLayer : public Layer {
     return absl::OkStatus();
   }
 
+  // Inference at batch 1 of a 3x3 stride-1 conv (winograd.h), with the
+  // activation and the max pool after it that PlanFusion fused.
+  bool UseWinograd(NetBuilder& b) {
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    pooled_ = !fused.empty() && b.graph().nodes[fused.back()].op == OpKind::kMaxPool;
+    if (b.training() || b.batch() != 1 || b.plan().sum_residual[b.node_index()] >= 0 ||
+        !WinogradConv(b.graph(), b.info(), b.node_index(), &wino_))
+      return false;
+    wino_.pool = pooled_;
+    wino_act_ = BnAct::kNone;
+    const size_t acts = fused.size() - (pooled_ ? 1 : 0);
+    return acts == 0 || (acts == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, &wino_act_));
+  }
+
+  absl::Status BuildWinograd(NetBuilder& b) {
+    const WinogradShape shape = wino_;
+    const int64_t cop = shape.padded_out();
+    dnnl::memory x = b.InputAs(0, ChannelsLastDesc(b.InDims(0)));
+    LayerWeights w =
+        LoadWeights(b, PlainDesc(wdims_), PlainDesc({shape.out_channels}), b.node().conv.bias);
+    // U = G g G^T and the bias padded to whole vectors, made when the
+    // weights are loaded.
+    auto u = std::make_shared<std::vector<float>>(16 * shape.in_channels * cop);
+    auto bias = std::make_shared<std::vector<float>>(cop, 0.0f);
+    dnnl::memory wm = w.weights, bm = w.bias;
+    b.LoadFn([=] {
+      WinogradWeights(shape, F(wm), u->data());
+      if (bm) std::copy(F(bm), F(bm) + shape.out_channels, bias->begin());
+    });
+    const dnnl::memory::dims out =
+        shape.pool ? dnnl::memory::dims{1, shape.out_channels, shape.y_height(), shape.y_width()}
+                   : b.OutDims();
+    b.SetOutput(ChannelsLastDesc(out));
+    const int parts = std::max(1, omp_get_max_threads());
+    dnnl::memory scratch = b.Alloc(PlainDesc({parts * shape.scratch_per_thread()}));
+    dnnl::memory y = b.Out().mem;
+    const BnAct act = wino_act_;
+    b.ForwardFn(
+        [=] {
+          WinogradForward(shape, act, F(x), u->data(), bias->data(), F(scratch), parts, F(y));
+        },
+        "winograd");
+    return absl::OkStatus();
+  }
+
+  static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }
+
   void BuildDepthwiseWeightGrad(NetBuilder& b) {
     const ConvAttrs& a = b.node().conv;
     const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
@@ -218,6 +272,9 @@ class ConvLayer : public Layer {
   bool has_bias_ = false;
   bool winograd_ = false;  // the forward runs Winograd: backward data tries it too
   BnAct small_act_ = BnAct::kNone;
+  WinogradShape wino_;
+  BnAct wino_act_ = BnAct::kNone;
+  bool pooled_ = false;  // a max pool is fused: only the Winograd kernel runs it
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, weights_;
 };
