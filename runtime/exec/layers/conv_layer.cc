@@ -1,14 +1,16 @@
 // Convolution (grouped and depthwise too, with dilation and bias) on
 // oneDNN's convolution primitives; batch norm and activations fused in
 // inference, where at batch 1 a conv of few input channels runs our direct
-// kernel (small_conv.h) and a 3x3 stride-1 conv of more runs our Winograd
-// kernel (winograd.h), with a 2x2 max pool after it fused.
+// kernel (small_conv.h), a depthwise conv ours too (dw_conv.h), and a 3x3
+// stride-1 conv of more channels our Winograd kernel (winograd.h), with a
+// 2x2 max pool after it fused.
 #include <omp.h>
 
 #include <algorithm>
 #include <memory>
 
 #include "runtime/exec/layers/activation.h"
+#include "runtime/exec/layers/dw_conv.h"
 #include "runtime/exec/layers/dw_conv_grad.h"
 #include "runtime/exec/layers/fold.h"
 #include "runtime/exec/layers/layers.h"
@@ -57,6 +59,7 @@ class ConvLayer : public Layer {
 
     if (UseSmallConv(b)) return BuildSmallConv(b);
     if (UseWinograd(b)) return BuildWinograd(b);
+    if (UseDepthwise(b)) return BuildDepthwise(b);
     if (pooled_)
       return absl::InternalError("a max pool was fused into a conv that is not Winograd's");
 
@@ -241,9 +244,34 @@ class ConvLayer : public Layer {
     return absl::OkStatus();
   }
 
-  static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }
+  // Inference at batch 1 of a depthwise conv (dw_conv.h).
+  bool UseDepthwise(NetBuilder& b) {
+    if (b.training() || b.batch() != 1 || b.plan().sum_residual[b.node_index()] >= 0 ||
+        wdims_.size() != 5 || wdims_[1] != 1 || wdims_[2] != 1)
+      return false;
+    const DepthwiseGeometry g = Geometry(b);
+    if (!DepthwiseForwardApplies(g)) return false;
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    dw_act_ = BnAct::kNone;
+    return fused.empty() ||
+           (fused.size() == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, &dw_act_));
+  }
 
-  void BuildDepthwiseWeightGrad(NetBuilder& b) {
+  absl::Status BuildDepthwise(NetBuilder& b) {
+    const DepthwiseGeometry g = Geometry(b);
+    dnnl::memory x = b.InputAs(0, ChannelsLastDesc(b.InDims(0)));
+    LayerWeights w = LoadWeights(b, MemDesc(wdims_, dt::f32, tag::Goihw16g),
+                                 PlainDesc({g.channels}), b.node().conv.bias);
+    // Without a bias (none, nothing folded): zeros.
+    dnnl::memory bias = w.bias ? w.bias : b.Alloc(PlainDesc({g.channels}));
+    b.SetOutput(ChannelsLastDesc(b.OutDims()));
+    dnnl::memory wm = w.weights, y = b.Out().mem;
+    const BnAct act = dw_act_;
+    b.ForwardFn([=] { DepthwiseConvForward(g, act, F(x), F(wm), F(bias), F(y)); }, "dw_conv");
+    return absl::OkStatus();
+  }
+
+  DepthwiseGeometry Geometry(NetBuilder& b) const {
     const ConvAttrs& a = b.node().conv;
     const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
     DepthwiseGeometry g;
@@ -253,6 +281,15 @@ class ConvLayer : public Layer {
     g.stride_h = a.stride_h, g.stride_w = a.stride_w;
     g.dilation_h = a.dilation_h, g.dilation_w = a.dilation_w;
     g.pad_h = a.pad_h, g.pad_w = a.pad_w;
+    return g;
+  }
+
+  static float* F(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handle()); }
+
+  void BuildDepthwiseWeightGrad(NetBuilder& b) {
+    const ConvAttrs& a = b.node().conv;
+    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
+    const DepthwiseGeometry g = Geometry(b);
     dnnl::memory x = b.BackwardAs(src_, Blocked16Desc(in));
     dnnl::memory dy = b.BackwardAs(b.OutDiff(), Blocked16Desc(out));
     dnnl::memory dw = b.GradMemory("weight", PlainDesc(wdims_));
@@ -274,6 +311,7 @@ class ConvLayer : public Layer {
   BnAct small_act_ = BnAct::kNone;
   WinogradShape wino_;
   BnAct wino_act_ = BnAct::kNone;
+  BnAct dw_act_ = BnAct::kNone;
   bool pooled_ = false;  // a max pool is fused: only the Winograd kernel runs it
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, weights_;

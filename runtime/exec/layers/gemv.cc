@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
@@ -84,14 +85,14 @@ void GemvForward(const GemvShape& s, const float* wt, const float* x, const floa
   // The last row of W^T holds only `units` values (its padding lies past
   // the buffer): it is added apart, one column at a time.
   const int64_t whole = s.ld == s.units ? s.features : s.features - 1;
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+  ParallelRun(threads, [&](int t, int n) {
     const int64_t f0 = s.features * t / n, f1 = s.features * (t + 1) / n;
     float* part = partial + t * s.ld;
     Share(wt, s.ld, x, std::min(f0, whole), std::min(f1, whole), part);
-    if (f1 > whole)
+    if (f1 > whole) {
       for (int64_t u = 0; u < s.units; ++u) part[u] += x[whole] * wt[whole * s.ld + u];
+    }
+    // Outside a parallel region (one thread) this barrier does nothing.
 #pragma omp barrier
     for (int64_t u = s.units * t / n; u < s.units * (t + 1) / n; ++u) {
       float v = bias != nullptr ? bias[u] : 0.0f;
@@ -99,7 +100,7 @@ void GemvForward(const GemvShape& s, const float* wt, const float* x, const floa
       for (const GemvAct& a : acts) v = Activate(a, v);
       y[u] = v;
     }
-  }
+  });
 }
 
 }  // namespace edgenas

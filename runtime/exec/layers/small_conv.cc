@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
@@ -114,11 +115,9 @@ bool SmallConvApplies(const SmallConvShape& s) {
 
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
                       const float* bias, float* y) {
-#pragma omp parallel
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+  ParallelRun(omp_get_max_threads(), [&](int t, int n) {
     Run(s, act, x, w, bias, y, s.out_height * t / n, s.out_height * (t + 1) / n);
-  }
+  });
 }
 
 }  // namespace edgenas

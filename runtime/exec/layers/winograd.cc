@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "runtime/exec/layers/parallel.h"
+#include "runtime/exec/layers/vec16.h"
 #include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
@@ -15,10 +17,6 @@ int64_t Round16(int64_t n) { return (n + 15) / 16 * 16; }
 
 // By value: std::max's references to temporaries keep GCC from vectorizing.
 inline float Max(float a, float b) { return a > b ? a : b; }
-
-// 16 floats as one value: a 512-bit register, or two, or four narrower ones.
-typedef float F16 __attribute__((vector_size(64)));
-typedef float F16u __attribute__((vector_size(64), aligned(4)));  // at any float's address
 
 // Each thread's scratch: a row of zeros (the padding), the block's V and M,
 // and a row that writes past the output's edge go to.
@@ -50,7 +48,7 @@ inline __attribute__((always_inline)) void Product(const float* v, int64_t cin, 
   for (int64_t ci = 0; ci < cin; ++ci) {
     F16 w[NB];
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) w[j] = *reinterpret_cast<const F16u*>(u + ci * ldu + 16 * j);
+    for (int j = 0; j < NB; ++j) w[j] = Load16(u + ci * ldu + 16 * j);
 #pragma GCC unroll 8
     for (int t = 0; t < TB; ++t) {
       const float b = v[t * cin + ci];
@@ -61,7 +59,7 @@ inline __attribute__((always_inline)) void Product(const float* v, int64_t cin, 
 #pragma GCC unroll 8
   for (int t = 0; t < TB; ++t)
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) *reinterpret_cast<F16u*>(m + t * ldm + 16 * j) = acc[t][j];
+    for (int j = 0; j < NB; ++j) Store16(m + t * ldm + 16 * j, acc[t][j]);
 }
 
 // V = B^T d B of each of the block's tiles, every input channel: first
@@ -301,12 +299,10 @@ void WinogradForward(const WinogradShape& s, BnAct act, const float* x, const fl
       1, std::min<int64_t>({omp_get_max_threads(), parts, tiles / (2 * kMaxTiles)})));
   const int max_nb = MaxVectorBlocks();
   const int64_t per_thread = s.scratch_per_thread();
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+  ParallelRun(threads, [&](int t, int n) {
     Share(s, act, x, u, bias, scratch + t * per_thread, max_nb, tiles * t / n, tiles * (t + 1) / n,
           tiles_w, y);
-  }
+  });
 }
 
 }  // namespace edgenas
