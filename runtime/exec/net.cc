@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/exec/layers/bn_act.h"
+#include "runtime/exec/layers/small_conv.h"
 #include "runtime/exec/layers/winograd.h"
 
 namespace edgenas {
@@ -119,12 +120,16 @@ int TilingMaxPoolAfter(const Graph& graph, const GraphInfo& info, int bn, int* a
 }
 
 // Inference at batch 1: the 2x2 stride-2 max pool that conv v (its chain
-// so far ending at `cur`) can run inside its Winograd kernel, or -1.
-int Batch1WinogradPool(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, int v,
-                       int cur) {
-  WinogradShape shape;
+// so far ending at `cur`) can run inside its kernel (Winograd's or the
+// small conv's), or -1.
+int Batch1ConvPool(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, int v,
+                   int cur) {
+  WinogradShape wino;
+  SmallConvShape small;
   int next = -1;
-  if (!WinogradConv(graph, info, v, &shape) || !SingleConsumer(info, cur, &next)) return -1;
+  if (!(WinogradConv(graph, info, v, &wino) || SmallConv(graph, info, v, &small)) ||
+      !SingleConsumer(info, cur, &next))
+    return -1;
   BnAct act;
   for (int u : plan.fused[v])
     if (!ActKernelFor(graph.nodes[u].op, &act)) return -1;
@@ -210,9 +215,10 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode, i
         plan.alias[next] = v;
         cur = next;
       }
-      // Batch 1: a 2x2 stride-2 max pool after a conv that runs Winograd
-      // (winograd.h), when our kernel applies the activations between.
-      if (batch == 1 && (pool = Batch1WinogradPool(graph, info, plan, v, cur)) >= 0) {
+      // Batch 1: a 2x2 stride-2 max pool after a conv that runs our
+      // Winograd or small-conv kernel, when it applies the activation
+      // between.
+      if (batch == 1 && (pool = Batch1ConvPool(graph, info, plan, v, cur)) >= 0) {
         plan.fused[v].push_back(pool);
         plan.alias[pool] = v;
         continue;

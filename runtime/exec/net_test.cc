@@ -414,11 +414,11 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   EXPECT_THAT(plan.fused[g.Find("conv1")], ::testing::ElementsAre(g.Find("relu1")));
   EXPECT_THAT(plan.fused[g.Find("conv2")], ::testing::ElementsAre(g.Find("relu2")));
   EXPECT_THAT(plan.fused[g.Find("fc1")], ::testing::ElementsAre(g.Find("relu3")));
-  // Batch 1: conv2 runs Winograd (32 -> 64 channels), its 2x2 max pool
-  // inside; conv1 (one input channel) does not.
+  // Batch 1: conv1 runs our small conv (one input channel), conv2 Winograd
+  // (32 -> 64 channels), each with its 2x2 max pool inside.
   FusionPlan one = PlanFusion(g, info, NetMode::kInference, /*batch=*/1);
-  EXPECT_THAT(one.fused[g.Find("conv1")], ::testing::ElementsAre(g.Find("relu1")));
-  EXPECT_EQ(one.alias[g.Find("pool1")], -1);
+  EXPECT_THAT(one.fused[g.Find("conv1")], ::testing::ElementsAre(g.Find("relu1"), g.Find("pool1")));
+  EXPECT_EQ(one.alias[g.Find("pool1")], g.Find("conv1"));
   EXPECT_THAT(one.fused[g.Find("conv2")], ::testing::ElementsAre(g.Find("relu2"), g.Find("pool2")));
   EXPECT_EQ(one.alias[g.Find("pool2")], g.Find("conv2"));
   // Training: batch norm, ReLU and the 2x2 max pool in one kernel.
@@ -430,9 +430,9 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   ParamStore store = RandomParams(g, info, 1);
   auto net = InferenceNet(g, &store);
   ASSERT_NE(net, nullptr);
-  // At batch 1 only pool1 is oneDNN's: conv1, conv2 with pool2, fc1 and fc2
-  // are our own kernels.
-  EXPECT_EQ(net->num_primitives(), 1);
+  // At batch 1 every kernel is our own: conv1 with pool1, conv2 with pool2,
+  // fc1 and fc2.
+  EXPECT_EQ(net->num_primitives(), 0);
 }
 
 TEST(SharedParamsTest, AnInferenceNetSeesWhatATrainingNetChanged) {

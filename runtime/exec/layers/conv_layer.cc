@@ -57,11 +57,13 @@ class ConvLayer : public Layer {
     has_bias_ = a.bias || folded >= 0;
     const MemDesc bias_md = PlainDesc({a.out_channels});
 
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    pooled_ = !fused.empty() && b.graph().nodes[fused.back()].op == OpKind::kMaxPool;
     if (UseSmallConv(b)) return BuildSmallConv(b);
     if (UseWinograd(b)) return BuildWinograd(b);
     if (UseDepthwise(b)) return BuildDepthwise(b);
     if (pooled_)
-      return absl::InternalError("a max pool was fused into a conv that is not Winograd's");
+      return absl::InternalError("a max pool was fused into a conv that none of our kernels runs");
 
     const prop_kind prop =
         b.training() ? prop_kind::forward_training : prop_kind::forward_inference;
@@ -150,28 +152,28 @@ class ConvLayer : public Layer {
   }
 
  private:
-  SmallConvShape SmallShape(NetBuilder& b) const {
-    const ConvAttrs& a = b.node().conv;
-    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
-    return SmallConvShape{in[1],   in[2],      in[3],        out[1],      out[2],
-                          out[3],  a.kernel_h, a.kernel_w,   a.stride_h,  a.stride_w,
-                          a.pad_h, a.pad_w,    a.dilation_h, a.dilation_w};
+  // The activation between a conv and the max pool fused after it, or
+  // after the conv with none fused: whether our kernels apply it (*act).
+  bool OurActivation(NetBuilder& b, BnAct* act) const {
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    const size_t acts = fused.size() - (pooled_ ? 1 : 0);
+    *act = BnAct::kNone;
+    return acts == 0 || (acts == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, act));
   }
 
   // Inference at batch 1 of a conv with few input channels and an
-  // activation our kernels apply (or none): small_conv.h.
+  // activation our kernels apply (or none), and the max pool fused after
+  // it: small_conv.h.
   bool UseSmallConv(NetBuilder& b) {
-    if (b.training() || b.batch() != 1 || b.node().conv.groups != 1 ||
-        b.plan().sum_residual[b.node_index()] >= 0 || !SmallConvApplies(SmallShape(b)))
+    if (b.training() || b.batch() != 1 || b.plan().sum_residual[b.node_index()] >= 0 ||
+        !SmallConv(b.graph(), b.info(), b.node_index(), &small_))
       return false;
-    const std::vector<int>& fused = b.plan().fused[b.node_index()];
-    small_act_ = BnAct::kNone;
-    return fused.empty() ||
-           (fused.size() == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, &small_act_));
+    small_.pool = pooled_;
+    return OurActivation(b, &small_act_);
   }
 
   absl::Status BuildSmallConv(NetBuilder& b) {
-    const SmallConvShape shape = SmallShape(b);
+    const SmallConvShape shape = small_;
     const int64_t padded = shape.padded_out();
     const tag wtag = padded == 16   ? tag::Acdb16a
                      : padded == 32 ? tag::Acdb32a
@@ -180,37 +182,41 @@ class ConvLayer : public Layer {
     dnnl::memory x = b.InputAs(0, PlainDesc(b.InDims(0)));
     LayerWeights w = LoadWeights(b, MemDesc(wdims_, dt::f32, wtag), PlainDesc({shape.out_channels}),
                                  b.node().conv.bias);
-    b.SetOutput(ChannelsLastDesc(b.OutDims()));
-    // The bias padded to whole vectors of 16 (0 without one).
+    b.SetOutput(ChannelsLastDesc(PooledDims(b)));
+    // The bias padded to whole vectors of 16 (0 without one), made when the
+    // weights are loaded.
     auto bias = std::make_shared<std::vector<float>>(padded, 0.0f);
-    dnnl::memory wm = w.weights, bm = w.bias, y = b.Out().mem;
+    if (dnnl::memory bm = w.bias)
+      b.LoadFn([=] { std::copy(F(bm), F(bm) + shape.out_channels, bias->begin()); });
+    const int parts = std::max(1, omp_get_max_threads());
+    dnnl::memory scratch;
+    if (shape.pool) scratch = b.Alloc(PlainDesc({parts * shape.scratch_per_thread()}));
+    dnnl::memory wm = w.weights, y = b.Out().mem;
     const BnAct act = small_act_;
     b.ForwardFn(
         [=] {
-          if (bm) {
-            const float* src = static_cast<const float*>(bm.get_data_handle());
-            std::copy(src, src + shape.out_channels, bias->begin());
-          }
-          SmallConvForward(shape, act, static_cast<const float*>(x.get_data_handle()),
-                           static_cast<const float*>(wm.get_data_handle()), bias->data(),
-                           static_cast<float*>(y.get_data_handle()));
+          SmallConvForward(shape, act, F(x), F(wm), bias->data(), shape.pool ? F(scratch) : nullptr,
+                           F(y));
         },
         "small_conv");
     return absl::OkStatus();
   }
 
+  // The node's output dims, pooled when a max pool is fused.
+  dnnl::memory::dims PooledDims(NetBuilder& b) const {
+    dnnl::memory::dims d = b.OutDims();
+    if (pooled_) d[2] /= 2, d[3] /= 2;
+    return d;
+  }
+
   // Inference at batch 1 of a 3x3 stride-1 conv (winograd.h), with the
   // activation and the max pool after it that PlanFusion fused.
   bool UseWinograd(NetBuilder& b) {
-    const std::vector<int>& fused = b.plan().fused[b.node_index()];
-    pooled_ = !fused.empty() && b.graph().nodes[fused.back()].op == OpKind::kMaxPool;
     if (b.training() || b.batch() != 1 || b.plan().sum_residual[b.node_index()] >= 0 ||
         !WinogradConv(b.graph(), b.info(), b.node_index(), &wino_))
       return false;
     wino_.pool = pooled_;
-    wino_act_ = BnAct::kNone;
-    const size_t acts = fused.size() - (pooled_ ? 1 : 0);
-    return acts == 0 || (acts == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, &wino_act_));
+    return OurActivation(b, &wino_act_);
   }
 
   absl::Status BuildWinograd(NetBuilder& b) {
@@ -228,10 +234,7 @@ class ConvLayer : public Layer {
       WinogradWeights(shape, F(wm), u->data());
       if (bm) std::copy(F(bm), F(bm) + shape.out_channels, bias->begin());
     });
-    const dnnl::memory::dims out =
-        shape.pool ? dnnl::memory::dims{1, shape.out_channels, shape.y_height(), shape.y_width()}
-                   : b.OutDims();
-    b.SetOutput(ChannelsLastDesc(out));
+    b.SetOutput(ChannelsLastDesc(PooledDims(b)));
     const int parts = std::max(1, omp_get_max_threads());
     dnnl::memory scratch = b.Alloc(PlainDesc({parts * shape.scratch_per_thread()}));
     dnnl::memory y = b.Out().mem;
@@ -308,11 +311,12 @@ class ConvLayer : public Layer {
   dnnl::memory::dims wdims_, strides_, dilates_, pad_;
   bool has_bias_ = false;
   bool winograd_ = false;  // the forward runs Winograd: backward data tries it too
+  SmallConvShape small_;
   BnAct small_act_ = BnAct::kNone;
   WinogradShape wino_;
   BnAct wino_act_ = BnAct::kNone;
   BnAct dw_act_ = BnAct::kNone;
-  bool pooled_ = false;  // a max pool is fused: only the Winograd kernel runs it
+  bool pooled_ = false;  // a max pool is fused: only our small and Winograd kernels run it
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, weights_;
 };

@@ -8,9 +8,10 @@
 namespace edgenas {
 namespace {
 
-// P output pixels of one row, from column ow0 on, each with 16 * NB output
-// channels in registers: P * NB independent chains of multiply-adds.
-// `inside`: every tap of the P pixels lies within the image's columns.
+// P output pixels of row oh (written at y, the row's start), from column
+// ow0 on, each with 16 * NB output channels in registers: P * NB
+// independent chains of multiply-adds. `inside`: every tap of the P pixels
+// lies within the image's columns.
 template <BnAct A, int NB, int P, int CI>
 inline __attribute__((always_inline)) void Pixels(const SmallConvShape& s, const float* x,
                                                   const float* w, const float* bias, int64_t oh,
@@ -40,7 +41,7 @@ inline __attribute__((always_inline)) void Pixels(const SmallConvShape& s, const
     }
   }
   for (int p = 0; p < P; ++p) {
-    float* out = y + (oh * s.out_width + ow0 + p) * s.out_channels;
+    float* out = y + (ow0 + p) * s.out_channels;
     if (s.out_channels == kW) {
 #pragma omp simd
       for (int c = 0; c < kW; ++c) out[c] = Act<A>(acc[p][c]);
@@ -50,7 +51,7 @@ inline __attribute__((always_inline)) void Pixels(const SmallConvShape& s, const
   }
 }
 
-// Output rows [oh0, oh1).
+// Output rows [oh0, oh1), written from y on.
 template <BnAct A, int NB, int CI>
 inline __attribute__((always_inline)) void Rows(const SmallConvShape& s, const float* x,
                                                 const float* w, const float* bias, float* y,
@@ -62,10 +63,11 @@ inline __attribute__((always_inline)) void Rows(const SmallConvShape& s, const f
   while (hi > lo && (hi - 1) * s.stride_w - s.pad_w + (s.kernel_w - 1) * s.dilation_w >= s.width)
     --hi;
   for (int64_t oh = oh0; oh < oh1; ++oh) {
+    float* yr = y + (oh - oh0) * s.out_width * s.out_channels;
     int64_t ow = 0;
-    for (; ow < lo; ++ow) Pixels<A, NB, 1, CI>(s, x, w, bias, oh, ow, false, y);
-    for (; ow + P <= hi; ow += P) Pixels<A, NB, P, CI>(s, x, w, bias, oh, ow, true, y);
-    for (; ow < s.out_width; ++ow) Pixels<A, NB, 1, CI>(s, x, w, bias, oh, ow, false, y);
+    for (; ow < lo; ++ow) Pixels<A, NB, 1, CI>(s, x, w, bias, oh, ow, false, yr);
+    for (; ow + P <= hi; ow += P) Pixels<A, NB, P, CI>(s, x, w, bias, oh, ow, true, yr);
+    for (; ow < s.out_width; ++ow) Pixels<A, NB, 1, CI>(s, x, w, bias, oh, ow, false, yr);
   }
 }
 
@@ -110,13 +112,52 @@ void Run(const SmallConvShape& s, BnAct act, const float* x, const float* w, con
 }  // namespace
 
 bool SmallConvApplies(const SmallConvShape& s) {
-  return s.in_channels <= 4 && s.out_channels <= 64 && s.kernel_h * s.kernel_w <= 49;
+  return s.in_channels <= 4 && s.out_channels <= 64 && s.kernel_h * s.kernel_w <= 49 &&
+         (!s.pool || (s.out_height >= 2 && s.out_width >= 2));
+}
+
+bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape* s) {
+  const Node& n = graph.nodes[v];
+  if (n.op != OpKind::kConv || n.conv.groups != 1) return false;
+  const ConvAttrs& a = n.conv;
+  const int src = info.nodes[v].inputs[0];
+  const ValueShape& in = src == kGraphInput ? info.input_shape : info.nodes[src].shape;
+  const ValueShape& out = info.nodes[v].shape;
+  if (in.flat) return false;
+  *s = SmallConvShape{in.channels, in.height,  in.width,     out.channels, out.height,
+                      out.width,   a.kernel_h, a.kernel_w,   a.stride_h,   a.stride_w,
+                      a.pad_h,     a.pad_w,    a.dilation_h, a.dilation_w};
+  return SmallConvApplies(*s);
 }
 
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
-                      const float* bias, float* y) {
+                      const float* bias, float* scratch, float* y) {
+  if (!s.pool) {
+    ParallelRun(omp_get_max_threads(), [&](int t, int n) {
+      const int64_t oh0 = s.out_height * t / n, oh1 = s.out_height * (t + 1) / n;
+      Run(s, act, x, w, bias, y + oh0 * s.out_width * s.out_channels, oh0, oh1);
+    });
+    return;
+  }
+  // Each pooled row from the two conv rows under it, which the thread's
+  // scratch holds.
+  const int64_t ph = s.out_height / 2, pw = s.out_width / 2, c = s.out_channels;
+  const int64_t row = s.out_width * c;
   ParallelRun(omp_get_max_threads(), [&](int t, int n) {
-    Run(s, act, x, w, bias, y, s.out_height * t / n, s.out_height * (t + 1) / n);
+    float* two = scratch + t * 2 * row;
+    for (int64_t py = ph * t / n; py < ph * (t + 1) / n; ++py) {
+      Run(s, act, x, w, bias, two, 2 * py, 2 * py + 2);
+      float* out = y + py * pw * c;
+      for (int64_t px = 0; px < pw; ++px) {
+        const float *a = two + 2 * px * c, *b = a + row;
+#pragma omp simd
+        for (int64_t k = 0; k < c; ++k) {
+          const float m = a[k] > a[c + k] ? a[k] : a[c + k];
+          const float l = b[k] > b[c + k] ? b[k] : b[c + k];
+          out[px * c + k] = m > l ? m : l;
+        }
+      }
+    }
   });
 }
 

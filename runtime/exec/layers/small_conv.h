@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "runtime/exec/layers/act_kernel.h"
+#include "runtime/graph/analyze.h"
 
 namespace edgenas {
 
@@ -22,15 +23,27 @@ struct SmallConvShape {
   int64_t out_channels = 1, out_height = 1, out_width = 1;
   int kernel_h = 3, kernel_w = 3, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   int dilation_h = 1, dilation_w = 1;
+  // A 2x2 stride-2 max pool (no padding) follows, fused: y is pooled,
+  // (out_height / 2, out_width / 2, C), and the conv's rows pass through
+  // scratch, two at a time.
+  bool pool = false;
   int64_t padded_out() const { return (out_channels + 15) / 16 * 16; }
+  // Floats of scratch space one thread needs with the pool.
+  int64_t scratch_per_thread() const { return 2 * out_width * out_channels; }
 };
 
 // Whether SmallConvForward takes a conv of this shape.
 bool SmallConvApplies(const SmallConvShape& s);
+// Conv node v's shape here when it is ungrouped and SmallConvApplies (the
+// pool left out). The net runs it with this kernel at batch 1 in inference,
+// and fuses a 2x2 stride-2 max pool after it (FusionPlan).
+bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape* s);
 
-// bias: padded_out() floats (0 past out_channels). Runs on the OpenMP threads.
+// bias: padded_out() floats (0 past out_channels); scratch (with the pool):
+// scratch_per_thread() floats for each OpenMP thread. Runs on the OpenMP
+// threads.
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
-                      const float* bias, float* y);
+                      const float* bias, float* scratch, float* y);
 
 }  // namespace edgenas
 
