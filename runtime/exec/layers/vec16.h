@@ -19,14 +19,14 @@ typedef float F16u __attribute__((vector_size(64), aligned(4)));  // at any floa
 inline __attribute__((always_inline)) F16 Load16(const float* p) {
   return *reinterpret_cast<const F16u*>(p);
 }
-inline __attribute__((always_inline)) void Store16(float* p, F16 v) {
+inline __attribute__((always_inline)) void Store16(float* p, const F16& v) {
   *reinterpret_cast<F16u*>(p) = v;
 }
 
 // Written as compares and selects, which become max and min instructions;
 // Act's std::max and std::min keep their NaN order and cost mask juggling.
 template <BnAct A>
-inline __attribute__((always_inline)) F16 ActV(F16 z) {
+inline __attribute__((always_inline)) F16 ActV(const F16& z) {
   const F16 zero{}, six = zero + 6.0f;
   if constexpr (A == BnAct::kNone) {
     return z;
