@@ -435,6 +435,28 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   EXPECT_EQ(net->num_primitives(), 0);
 }
 
+// Our batch-1 kernels size their per-thread scratch when the net is built:
+// a net built on one thread and run on two must neither overrun it nor
+// change its result (under ASan, an overrun fails here).
+TEST(ThreadsTest, ABatch1NetBuiltOnOneThreadRunsOnTwo) {
+  for (const char* preset : {"cnn-bn", "mobile-tiny"}) {
+    Graph g = *Preset(preset);
+    GraphInfo info = *AnalyzeGraph(g);
+    ParamStore store = RandomParams(g, info, 3);
+    const std::vector<float> x = RandomInput(g, 1, 4);
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(1);
+    auto net = InferenceNet(g, &store);
+    ASSERT_NE(net, nullptr);
+    net->Forward(x.data());
+    const std::vector<float> one(net->Logits(), net->Logits() + 10);
+    omp_set_num_threads(2);
+    net->Forward(x.data());
+    omp_set_num_threads(before);
+    for (int k = 0; k < 10; ++k) EXPECT_NEAR(net->Logits()[k], one[k], 1e-4) << preset << " " << k;
+  }
+}
+
 TEST(SharedParamsTest, AnInferenceNetSeesWhatATrainingNetChanged) {
   Graph g = *Preset("lenet-300-100");
   GraphInfo info = *AnalyzeGraph(g);

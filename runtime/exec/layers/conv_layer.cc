@@ -196,7 +196,7 @@ class ConvLayer : public Layer {
     b.ForwardFn(
         [=] {
           SmallConvForward(shape, act, F(x), F(wm), bias->data(), shape.pool ? F(scratch) : nullptr,
-                           F(y));
+                           parts, F(y));
         },
         "small_conv");
     return absl::OkStatus();

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vector_clones.h"
 
@@ -131,7 +133,7 @@ bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape*
 }
 
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
-                      const float* bias, float* scratch, float* y) {
+                      const float* bias, float* scratch, int parts, float* y) {
   if (!s.pool) {
     ParallelRun(omp_get_max_threads(), [&](int t, int n) {
       const int64_t oh0 = s.out_height * t / n, oh1 = s.out_height * (t + 1) / n;
@@ -143,7 +145,7 @@ void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const 
   // scratch holds.
   const int64_t ph = s.out_height / 2, pw = s.out_width / 2, c = s.out_channels;
   const int64_t row = s.out_width * c;
-  ParallelRun(omp_get_max_threads(), [&](int t, int n) {
+  ParallelRun(std::min(omp_get_max_threads(), parts), [&](int t, int n) {
     float* two = scratch + t * 2 * row;
     for (int64_t py = ph * t / n; py < ph * (t + 1) / n; ++py) {
       Run(s, act, x, w, bias, two, 2 * py, 2 * py + 2);

@@ -40,10 +40,10 @@ bool SmallConvApplies(const SmallConvShape& s);
 bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape* s);
 
 // bias: padded_out() floats (0 past out_channels); scratch (with the pool):
-// scratch_per_thread() floats for each OpenMP thread. Runs on the OpenMP
-// threads.
+// `parts` x scratch_per_thread() floats, and then it runs on at most `parts`
+// OpenMP threads.
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
-                      const float* bias, float* scratch, float* y);
+                      const float* bias, float* scratch, int parts, float* y);
 
 }  // namespace edgenas
 
