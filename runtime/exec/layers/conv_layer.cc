@@ -253,11 +253,7 @@ class ConvLayer : public Layer {
         wdims_.size() != 5 || wdims_[1] != 1 || wdims_[2] != 1)
       return false;
     const DepthwiseGeometry g = Geometry(b);
-    if (!DepthwiseForwardApplies(g)) return false;
-    const std::vector<int>& fused = b.plan().fused[b.node_index()];
-    dw_act_ = BnAct::kNone;
-    return fused.empty() ||
-           (fused.size() == 1 && ActKernelFor(b.graph().nodes[fused[0]].op, &dw_act_));
+    return DepthwiseForwardApplies(g) && OurActivation(b, &dw_act_);
   }
 
   absl::Status BuildDepthwise(NetBuilder& b) {
