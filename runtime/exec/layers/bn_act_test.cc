@@ -5,27 +5,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "runtime/testing/act_reference.h"
 
 namespace edgenas {
 namespace {
 
 constexpr int64_t kBlock = 16;
-
-double ActD(BnAct a, double z) {
-  switch (a) {
-    case BnAct::kNone:
-      return z;
-    case BnAct::kRelu:
-      return std::max(z, 0.0);
-    case BnAct::kRelu6:
-      return std::min(std::max(z, 0.0), 6.0);
-    case BnAct::kHardSwish:
-      return z * std::min(std::max(z + 3, 0.0), 6.0) / 6;
-    case BnAct::kHardSigmoid:
-      return std::min(std::max(z + 3, 0.0), 6.0) / 6;
-  }
-  return 0;
-}
 
 double ActGradD(BnAct a, double z) {
   switch (a) {
@@ -102,7 +87,7 @@ Reference Expected(const Case& k, BnAct a, double eps) {
         const int64_t j = n * k.s.spatial + i, at = k.At(n, c, i);
         xh[j] = (k.x[at] - mean) * rs;
         const double z = xh[j] * k.gamma[c] + k.beta[c];
-        r.y[at] = ActD(a, z);
+        r.y[at] = testing::ReferenceAct(a, z);
         dz[j] = k.dy[at] * ActGradD(a, z);
         sd += dz[j];
         sdx += dz[j] * xh[j];
@@ -222,7 +207,7 @@ void ExpectPoolMatches(const BnPoolShape& s, float offset, BnAct a) {
           for (int i = 0; i < s.kernel_h; ++i)
             for (int j = 0; j < s.kernel_w; ++j) {
               const int64_t at = (oh * s.kernel_h + i) * s.width + ow * s.kernel_w + j;
-              const double act = ActD(a, xhat(n, at) * k.gamma[c] + k.beta[c]);
+              const double act = testing::ReferenceAct(a, xhat(n, at) * k.gamma[c] + k.beta[c]);
               if (best < 0 || act > best_a) best = at, best_a = act;
             }
           const int64_t o = kp.At(n, c, oh * pw + ow);

@@ -189,14 +189,15 @@ class ConvLayer : public Layer {
     if (dnnl::memory bm = w.bias)
       b.LoadFn([=] { std::copy(F(bm), F(bm) + shape.out_channels, bias->begin()); });
     const int parts = std::max(1, omp_get_max_threads());
+    const int64_t scratch_floats = shape.scratch_floats(parts);
     dnnl::memory scratch;
-    if (shape.pool) scratch = b.Alloc(PlainDesc({parts * shape.scratch_per_thread()}));
+    if (scratch_floats > 0) scratch = b.Alloc(PlainDesc({scratch_floats}));
     dnnl::memory wm = w.weights, y = b.Out().mem;
     const BnAct act = small_act_;
     b.ForwardFn(
         [=] {
-          SmallConvForward(shape, act, F(x), F(wm), bias->data(), shape.pool ? F(scratch) : nullptr,
-                           parts, F(y));
+          SmallConvForward(shape, act, F(x), F(wm), bias->data(),
+                           scratch_floats > 0 ? F(scratch) : nullptr, parts, F(y));
         },
         "small_conv");
     return absl::OkStatus();

@@ -8,25 +8,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "runtime/testing/act_reference.h"
 
 namespace edgenas {
 namespace {
-
-double ActD(BnAct a, double z) {
-  switch (a) {
-    case BnAct::kNone:
-      return z;
-    case BnAct::kRelu:
-      return std::max(z, 0.0);
-    case BnAct::kRelu6:
-      return std::min(std::max(z, 0.0), 6.0);
-    case BnAct::kHardSwish:
-      return z * std::min(std::max(z + 3, 0.0), 6.0) / 6;
-    case BnAct::kHardSigmoid:
-      return std::min(std::max(z + 3, 0.0), 6.0) / 6;
-  }
-  return 0;
-}
 
 DepthwiseGeometry Geometry(int64_t c, int64_t h, int64_t w, int k, int stride, int pad) {
   DepthwiseGeometry g;
@@ -66,7 +51,7 @@ void Check(const DepthwiseGeometry& g, BnAct act, int threads, uint64_t seed) {
             if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) continue;
             sum += double(x[(ih * g.in_w + iw) * c + ch]) * w[ch * kk + ky * g.kernel_w + kx];
           }
-        const double want = ActD(act, sum);
+        const double want = testing::ReferenceAct(act, sum);
         const float got = y[(oh * g.out_w + ow) * c + ch];
         ASSERT_NEAR(got, want, 1e-5 * (1 + std::abs(want)))
             << "at " << oh << "," << ow << " channel " << ch;
@@ -90,7 +75,7 @@ TEST(DepthwiseForwardTest, MatchesTheDefinition) {
     for (BnAct act : acts)
       for (int threads : {1, 2}) {
         ASSERT_TRUE(DepthwiseForwardApplies(g));
-        SCOPED_TRACE(testing::Message()
+        SCOPED_TRACE(::testing::Message()
                      << g.channels << " channels " << g.in_h << "x" << g.in_w << " k" << g.kernel_h
                      << " s" << g.stride_h << " p" << g.pad_h << " act " << int(act) << " threads "
                      << threads);

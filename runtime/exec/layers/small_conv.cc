@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "runtime/exec/layers/parallel.h"
+#include "runtime/exec/layers/vec16.h"
 #include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
@@ -111,7 +112,148 @@ void Run(const SmallConvShape& s, BnAct act, const float* x, const float* w, con
   switch (act) { EDGENAS_BN_ACT_CASES(ForAct, s, x, w, bias, y, oh0, oh1) }
 }
 
+// The 3x3 stride-1 path (no dilation) reads a copy of its input rows with
+// the padding written out as zeros, so that its inner loops have no edge
+// checks: `rows` rows of `width` floats per input channel, padded row k
+// under output row row0 + k.
+struct PaddedRows {
+  const float* x;
+  int64_t width, rows, row0;
+};
+
+bool Is3x3s1(const SmallConvShape& s) {
+  return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 &&
+         s.dilation_h == 1 && s.dilation_w == 1;
+}
+
+// P output pixels of row oh from column ow0 on, 16 * NB channels each, their
+// sums in registers. Each input value is broadcast once per input row and
+// feeds the (up to) three taps of that row it meets; the row's 3 * NB weight
+// vectors stay in registers.
+template <BnAct A, int NB, int P>
+inline __attribute__((always_inline)) void Pixels3x3(const SmallConvShape& s, const PaddedRows& in,
+                                                     const float* w, const float* bias, int64_t oh,
+                                                     int64_t ow0, float* y) {
+  constexpr int kW = 16 * NB;
+  F16 acc[P][NB];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int b = 0; b < NB; ++b) acc[p][b] = Load16(bias + 16 * b);
+  const int64_t ci_n = s.in_channels;
+  const float* xr0 = in.x + (oh - in.row0) * in.width + ow0;
+#pragma GCC unroll 1
+  for (int64_t ci = 0; ci < ci_n; ++ci) {
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ++ky) {
+      const float* xr = xr0 + (ci * in.rows + ky) * in.width;
+      F16 wv[3][NB];
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+        for (int b = 0; b < NB; ++b)
+          wv[kx][b] = Load16(w + ((ky * 3 + kx) * ci_n + ci) * kW + 16 * b);
+#pragma GCC unroll 18
+      for (int j = 0; j < P + 2; ++j) {
+        const F16 xb = Splat16(xr[j]);
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; ++kx) {
+          if (j - kx < 0 || j - kx >= P) continue;
+#pragma GCC unroll 4
+          for (int b = 0; b < NB; ++b) acc[j - kx][b] += xb * wv[kx][b];
+        }
+      }
+    }
+  }
+  const bool whole = s.out_channels == kW;
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) {
+    float* out = y + (ow0 + p) * s.out_channels;
+#pragma GCC unroll 4
+    for (int b = 0; b < NB; ++b) {
+      const F16 v = ActV<A>(acc[p][b]);
+      if (whole || b + 1 < NB) {
+        Store16(out + 16 * b, v);
+      } else {
+        for (int64_t c = 16 * b; c < s.out_channels; ++c) out[c] = v[c - 16 * b];
+      }
+    }
+  }
+}
+
+// Output rows [oh0, oh1), written from y on, in groups of P pixels; a row's
+// last group overlaps the one before it (writing the same values twice)
+// rather than running a narrower kernel.
+template <BnAct A, int NB>
+inline __attribute__((always_inline)) void Rows3x3T(const SmallConvShape& s, const PaddedRows& in,
+                                                    const float* w, const float* bias, float* y,
+                                                    int64_t oh0, int64_t oh1) {
+  // The sums, one row's weights and a broadcast within 32 vector registers.
+  constexpr int P = NB == 1 ? 14 : NB == 2 ? 7 : NB == 3 ? 6 : 4;
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    float* yr = y + (oh - oh0) * s.out_width * s.out_channels;
+    if (s.out_width < P) {
+      for (int64_t ow = 0; ow < s.out_width; ++ow) Pixels3x3<A, NB, 1>(s, in, w, bias, oh, ow, yr);
+      continue;
+    }
+    for (int64_t ow = 0;; ow += P) {
+      const int64_t at = std::min(ow, s.out_width - P);
+      Pixels3x3<A, NB, P>(s, in, w, bias, oh, at, yr);
+      if (at + P == s.out_width) break;
+    }
+  }
+}
+
+template <BnAct A>
+inline __attribute__((always_inline)) void Rows3x3A(const SmallConvShape& s, const PaddedRows& in,
+                                                    const float* w, const float* bias, float* y,
+                                                    int64_t oh0, int64_t oh1) {
+  switch (s.padded_out() / 16) {
+    case 1:
+      return Rows3x3T<A, 1>(s, in, w, bias, y, oh0, oh1);
+    case 2:
+      return Rows3x3T<A, 2>(s, in, w, bias, y, oh0, oh1);
+    case 3:
+      return Rows3x3T<A, 3>(s, in, w, bias, y, oh0, oh1);
+    default:
+      return Rows3x3T<A, 4>(s, in, w, bias, y, oh0, oh1);
+  }
+}
+
+EDGENAS_VECTOR_CLONES
+void Rows3x3(const SmallConvShape& s, BnAct act, const PaddedRows& in, const float* w,
+             const float* bias, float* y, int64_t oh0, int64_t oh1) {
+  switch (act) { EDGENAS_BN_ACT_CASES(Rows3x3A, s, in, w, bias, y, oh0, oh1) }
+}
+
+// The input rows under output rows [oh0, oh1) of a 3x3 stride-1 conv, with
+// their padding, at `to`.
+PaddedRows PadRows(const SmallConvShape& s, const float* x, int64_t oh0, int64_t oh1, float* to) {
+  const int64_t width = s.width + 2 * s.pad_w, rows = oh1 - oh0 + 2;
+  for (int64_t ci = 0; ci < s.in_channels; ++ci)
+    for (int64_t k = 0; k < rows; ++k) {
+      float* row = to + (ci * rows + k) * width;
+      const int64_t ih = oh0 - s.pad_h + k;
+      if (ih < 0 || ih >= s.height) {
+        std::fill(row, row + width, 0.0f);
+        continue;
+      }
+      std::fill(row, row + s.pad_w, 0.0f);
+      std::copy_n(x + (ci * s.height + ih) * s.width, s.width, row + s.pad_w);
+      std::fill(row + s.pad_w + s.width, row + width, 0.0f);
+    }
+  return PaddedRows{to, width, rows, oh0};
+}
+
 }  // namespace
+
+int64_t SmallConvShape::scratch_floats(int parts) const {
+  parts = std::max(parts, 1);
+  int64_t per_thread = pool ? 2 * out_width * out_channels : 0;
+  // A thread may take every output row: it runs on fewer than `parts`.
+  if (Is3x3s1(*this)) per_thread += in_channels * (out_height + 2) * (width + 2 * pad_w);
+  return parts * per_thread;
+}
 
 bool SmallConvApplies(const SmallConvShape& s) {
   return s.in_channels <= 4 && s.out_channels <= 64 && s.kernel_h * s.kernel_w <= 49 &&
@@ -134,21 +276,38 @@ bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape*
 
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
                       const float* bias, float* scratch, int parts, float* y) {
-  if (!s.pool) {
-    ParallelRun(omp_get_max_threads(), [&](int t, int n) {
-      const int64_t oh0 = s.out_height * t / n, oh1 = s.out_height * (t + 1) / n;
-      Run(s, act, x, w, bias, y + oh0 * s.out_width * s.out_channels, oh0, oh1);
-    });
-    return;
-  }
-  // Each pooled row from the two conv rows under it, which the thread's
-  // scratch holds.
-  const int64_t ph = s.out_height / 2, pw = s.out_width / 2, c = s.out_channels;
-  const int64_t row = s.out_width * c;
+  parts = std::max(parts, 1);
+  const bool fast = Is3x3s1(s);
+  const int64_t c = s.out_channels, row = s.out_width * c;
+  const int64_t per_thread = s.scratch_floats(parts) / parts;
+  const int64_t pool_scratch = s.pool ? 2 * row : 0;
+  // Output rows [oh0, oh1) at out.
+  auto conv = [&](const PaddedRows& in, float* out, int64_t oh0, int64_t oh1) {
+    if (fast) {
+      Rows3x3(s, act, in, w, bias, out, oh0, oh1);
+    } else {
+      Run(s, act, x, w, bias, out, oh0, oh1);
+    }
+  };
   ParallelRun(std::min(omp_get_max_threads(), parts), [&](int t, int n) {
-    float* two = scratch + t * 2 * row;
-    for (int64_t py = ph * t / n; py < ph * (t + 1) / n; ++py) {
-      Run(s, act, x, w, bias, two, 2 * py, 2 * py + 2);
+    float* mine = scratch + t * per_thread;
+    if (!s.pool) {
+      const int64_t oh0 = s.out_height * t / n, oh1 = s.out_height * (t + 1) / n;
+      if (oh0 == oh1) return;
+      const PaddedRows in = fast ? PadRows(s, x, oh0, oh1, mine) : PaddedRows{};
+      conv(in, y + oh0 * row, oh0, oh1);
+      return;
+    }
+    // Each pooled row from the two conv rows under it, which the thread's
+    // scratch holds.
+    const int64_t ph = s.out_height / 2, pw = s.out_width / 2;
+    const int64_t py0 = ph * t / n, py1 = ph * (t + 1) / n;
+    if (py0 == py1) return;
+    float* two = mine;
+    const PaddedRows in =
+        fast ? PadRows(s, x, 2 * py0, 2 * py1, mine + pool_scratch) : PaddedRows{};
+    for (int64_t py = py0; py < py1; ++py) {
+      conv(in, two, 2 * py, 2 * py + 2);
       float* out = y + py * pw * c;
       for (int64_t px = 0; px < pw; ++px) {
         const float *a = two + 2 * px * c, *b = a + row;

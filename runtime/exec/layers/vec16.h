@@ -23,6 +23,11 @@ inline __attribute__((always_inline)) void Store16(float* p, const F16& v) {
   *reinterpret_cast<F16u*>(p) = v;
 }
 
+// v in every lane. Spelled as an addition to zero, which costs one scalar
+// add before the broadcast: written as a list of 16 v's (or v - F16{}),
+// GCC 12 built some of them in unrolled kernels as 16 masked broadcasts.
+inline __attribute__((always_inline)) F16 Splat16(float v) { return F16{} + v; }
+
 // Written as compares and selects, which become max and min instructions;
 // Act's std::max and std::min keep their NaN order and cost mask juggling.
 template <BnAct A>

@@ -8,25 +8,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "runtime/testing/act_reference.h"
 
 namespace edgenas {
 namespace {
-
-double ActD(BnAct a, double z) {
-  switch (a) {
-    case BnAct::kNone:
-      return z;
-    case BnAct::kRelu:
-      return std::max(z, 0.0);
-    case BnAct::kRelu6:
-      return std::min(std::max(z, 0.0), 6.0);
-    case BnAct::kHardSwish:
-      return z * std::min(std::max(z + 3, 0.0), 6.0) / 6;
-    case BnAct::kHardSigmoid:
-      return std::min(std::max(z + 3, 0.0), 6.0) / 6;
-  }
-  return 0;
-}
 
 // The definition, in double: 3x3 correlation with zero padding, bias,
 // activation, then the 2x2 stride-2 max pool if asked; channels-last.
@@ -46,7 +31,7 @@ std::vector<double> Reference(const WinogradShape& s, BnAct act, const std::vect
               sum += double(x[(iy * s.width + ix) * cin + ci]) *
                      w[((co * cin + ci) * 3 + ky) * 3 + kx];
           }
-        conv[(y * ow + x0) * cout + co] = ActD(act, sum);
+        conv[(y * ow + x0) * cout + co] = testing::ReferenceAct(act, sum);
       }
   if (!s.pool) return conv;
   std::vector<double> pooled(s.y_height() * s.y_width() * cout);
@@ -113,9 +98,10 @@ TEST(WinogradKernelTest, MatchesTheDefinition) {
         for (int threads : {1, 2}) {
           WinogradShape s{g.cin, g.h, g.w, g.cout, g.pad, g.pad, pool};
           ASSERT_TRUE(WinogradApplies(s));
-          SCOPED_TRACE(testing::Message() << "cin " << g.cin << " " << g.h << "x" << g.w << " cout "
-                                          << g.cout << " pad " << g.pad << " pool " << pool
-                                          << " act " << int(act) << " threads " << threads);
+          SCOPED_TRACE(::testing::Message()
+                       << "cin " << g.cin << " " << g.h << "x" << g.w << " cout " << g.cout
+                       << " pad " << g.pad << " pool " << pool << " act " << int(act) << " threads "
+                       << threads);
           Check(s, act, threads, seed++);
         }
 }
