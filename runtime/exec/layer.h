@@ -36,6 +36,9 @@ struct Step {
   // OpenMP threads to run with; 0: the caller's. Small inference kernels run
   // on one (see CompiledNet::Build).
   int threads = 0;
+  // For fn: all its work is one ParallelRun (parallel.h), so every thread of
+  // a team may call it, each doing its share.
+  bool team = false;
 };
 
 // One activation of the net and, in training, its gradient.
@@ -111,6 +114,9 @@ class NetBuilder {
   // A step of our own code; `kernel` names it when it is a compute kernel
   // (profiles count its time as kernel time, not as overhead).
   void ForwardFn(std::function<void()> fn, const char* kernel = nullptr);
+  // The same for a kernel whose work is all one ParallelRun (parallel.h): a
+  // net of such steps runs its forward pass on one OpenMP team.
+  void TeamForwardFn(std::function<void()> fn, const char* kernel);
   void Backward(const dnnl::primitive& p, Args args);
   // A step run with the load steps, after the parameter memories made so
   // far are filled: e.g. weights transformed for a kernel of ours.

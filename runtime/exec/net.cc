@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <exception>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/exec/layers/bn_act.h"
+#include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/small_conv.h"
 #include "runtime/exec/layers/winograd.h"
 
@@ -358,13 +360,53 @@ absl::Status CompiledNet::Build() {
     }
   }
   lists_ = std::move(b.lists());
+  // One team for the forward pass when every step can share it (inference).
+  one_team_ = !training;
+  for (const Step& s : lists_.forward)
+    one_team_ = one_team_ && ((s.fn && s.team) || s.threads == 1);
   grads_ = std::move(b.grads());
   values_ = std::move(b.values());
   input_ = b.input_value();
   return absl::OkStatus();
 }
 
+namespace {
+
+// Runs the forward list on one OpenMP team of `threads`: a step whose work
+// is one ParallelRun on every thread (each its share), a step set to one
+// thread on thread 0 alone, and a barrier after each step. Starting a team
+// costs about 0.45 us on this machine, a barrier less; a batch-1 net of
+// our own kernels starts one team instead of one per kernel.
+void RunOnOneTeam(std::vector<Step>& list, dnnl::stream& stream, int threads) {
+  std::exception_ptr error;
+#pragma omp parallel num_threads(threads)
+  {
+    const bool first = omp_get_thread_num() == 0;
+    for (Step& s : list) {
+      if (s.threads != 1 || first) {
+        try {
+          TeamScope team(s.threads != 1);
+          ScopedThreads one(s.threads);
+          Exec(s, stream);
+        } catch (...) {
+#pragma omp critical(edgenas_team_error)
+          if (!error) error = std::current_exception();
+        }
+      }
+#pragma omp barrier
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
 void CompiledNet::Run(std::vector<Step>& list, const char* phase, bool forward) {
+  const int threads = omp_get_max_threads();
+  if (!options_.profile && forward && one_team_ && threads > 1) {
+    RunOnOneTeam(list, *stream_, threads);
+    return;
+  }
   if (!options_.profile) {
     for (Step& s : list) {
       if (s.threads > 0) {

@@ -7,7 +7,10 @@
 //
 // Threads: oneDNN primitives run on the thread that runs the net, with its
 // OpenMP team; in inference, kernels with little work run on one thread
-// (the caller's thread count is restored after each). One compute thread
+// (the caller's thread count is restored after each). An inference net whose
+// every step is one of our kernels built for it (Step::team) or set to one
+// thread runs its forward pass on a single OpenMP team, a barrier between
+// steps, instead of starting a team per kernel. One compute thread
 // owns a net; nothing else may call it concurrently.
 #ifndef EDGENAS_RUNTIME_EXEC_NET_H_
 #define EDGENAS_RUNTIME_EXEC_NET_H_
@@ -81,6 +84,8 @@ class CompiledNet {
   void SetProfiling(bool on) { options_.profile = on; }
   bool profiling() const { return options_.profile; }
   int64_t num_primitives() const;
+  // Whether the forward pass runs on one OpenMP team (see above).
+  bool runs_on_one_team() const { return one_team_; }
 
   ~CompiledNet();
 
@@ -103,6 +108,8 @@ class CompiledNet {
   dnnl::memory logits_;   // plain (batch, classes)
   dnnl::memory dlogits_;  // plain (batch, classes)
   uint64_t loaded_version_ = 0;
+  // The forward list runs on one OpenMP team (RunOnOneTeam in net.cc).
+  bool one_team_ = false;
   NetProfile profile_;
 };
 

@@ -83,6 +83,11 @@ void NetBuilder::ForwardFn(std::function<void()> fn, const char* kernel) {
       Step{dnnl::primitive(), {}, std::move(fn), node_, kernel, step_threads_});
 }
 
+void NetBuilder::TeamForwardFn(std::function<void()> fn, const char* kernel) {
+  ForwardFn(std::move(fn), kernel);
+  lists_.forward.back().team = true;
+}
+
 void NetBuilder::Backward(const dnnl::primitive& p, Args args) {
   lists_.backward.push_back(Step{p, std::move(args), nullptr, node_});
 }

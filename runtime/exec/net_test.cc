@@ -431,13 +431,18 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   auto net = InferenceNet(g, &store);
   ASSERT_NE(net, nullptr);
   // At batch 1 every kernel is our own: conv1 with pool1, conv2 with pool2,
-  // fc1 and fc2.
+  // fc1 and fc2; the forward pass runs them on one OpenMP team.
   EXPECT_EQ(net->num_primitives(), 0);
+  EXPECT_TRUE(net->runs_on_one_team());
+  auto batch2 = InferenceNet(g, &store, /*batch=*/2);
+  ASSERT_NE(batch2, nullptr);
+  EXPECT_FALSE(batch2->runs_on_one_team());
 }
 
 // Our batch-1 kernels size their per-thread scratch when the net is built:
 // a net built on one thread and run on two must neither overrun it nor
-// change its result (under ASan, an overrun fails here).
+// change its result (under ASan, an overrun fails here). cnn-bn runs on two
+// as one OpenMP team.
 TEST(ThreadsTest, ABatch1NetBuiltOnOneThreadRunsOnTwo) {
   for (const char* preset : {"cnn-bn", "mobile-tiny"}) {
     Graph g = *Preset(preset);

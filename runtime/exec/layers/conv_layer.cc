@@ -194,7 +194,7 @@ class ConvLayer : public Layer {
     if (scratch_floats > 0) scratch = b.Alloc(PlainDesc({scratch_floats}));
     dnnl::memory wm = w.weights, y = b.Out().mem;
     const BnAct act = small_act_;
-    b.ForwardFn(
+    b.TeamForwardFn(
         [=] {
           SmallConvForward(shape, act, F(x), F(wm), bias->data(),
                            scratch_floats > 0 ? F(scratch) : nullptr, parts, F(y));
@@ -240,7 +240,7 @@ class ConvLayer : public Layer {
     dnnl::memory scratch = b.Alloc(PlainDesc({parts * shape.scratch_per_thread()}));
     dnnl::memory y = b.Out().mem;
     const BnAct act = wino_act_;
-    b.ForwardFn(
+    b.TeamForwardFn(
         [=] {
           WinogradForward(shape, act, F(x), u->data(), bias->data(), F(scratch), parts, F(y));
         },
@@ -267,7 +267,7 @@ class ConvLayer : public Layer {
     b.SetOutput(ChannelsLastDesc(b.OutDims()));
     dnnl::memory wm = w.weights, y = b.Out().mem;
     const BnAct act = dw_act_;
-    b.ForwardFn([=] { DepthwiseConvForward(g, act, F(x), F(wm), F(bias), F(y)); }, "dw_conv");
+    b.TeamForwardFn([=] { DepthwiseConvForward(g, act, F(x), F(wm), F(bias), F(y)); }, "dw_conv");
     return absl::OkStatus();
   }
 

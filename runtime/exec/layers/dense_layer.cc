@@ -143,7 +143,7 @@ class DenseLayer : public Layer {
     dnnl::memory partial = b.Alloc(PlainDesc({parts, shape.ld}));
     b.SetOutput(PlainDesc(b.OutDims()));
     dnnl::memory wt = w.weights, bias = w.bias, y = b.Out().mem;
-    b.ForwardFn(
+    b.TeamForwardFn(
         [=] {
           GemvForward(shape, F(wt), F(x), bias ? F(bias) : nullptr, acts, F(partial), parts, F(y));
         },

@@ -92,8 +92,7 @@ void GemvForward(const GemvShape& s, const float* wt, const float* x, const floa
     if (f1 > whole) {
       for (int64_t u = 0; u < s.units; ++u) part[u] += x[whole] * wt[whole * s.ld + u];
     }
-    // Outside a parallel region (one thread) this barrier does nothing.
-#pragma omp barrier
+    TeamBarrier(n);
     for (int64_t u = s.units * t / n; u < s.units * (t + 1) / n; ++u) {
       float v = bias != nullptr ? bias[u] : 0.0f;
       for (int p = 0; p < n; ++p) v += partial[p * s.ld + u];
