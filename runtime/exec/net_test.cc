@@ -439,6 +439,19 @@ TEST(FusionTest, InferenceFoldsBatchNormAndFusesActivations) {
   EXPECT_FALSE(batch2->runs_on_one_team());
 }
 
+// mobile-tiny at batch 1: every conv runs one of our kernels (the stem, the
+// depthwise convs, the 1x1 convs with MBConv's residual add), the global
+// average pool stays oneDNN's on one thread, and the pass runs on one team.
+TEST(FusionTest, MobileTinyAtBatch1RunsOnOurKernelsAndOneTeam) {
+  Graph g = *Preset("mobile-tiny");
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store = RandomParams(g, info, 1);
+  auto net = InferenceNet(g, &store);
+  ASSERT_NE(net, nullptr);
+  EXPECT_EQ(net->num_primitives(), 1);
+  EXPECT_TRUE(net->runs_on_one_team());
+}
+
 // Our batch-1 kernels size their per-thread scratch when the net is built:
 // a net built on one thread and run on two must neither overrun it nor
 // change its result (under ASan, an overrun fails here). cnn-bn runs on two

@@ -1,9 +1,10 @@
 // Convolution (grouped and depthwise too, with dilation and bias) on
 // oneDNN's convolution primitives; batch norm and activations fused in
 // inference, where at batch 1 a conv of few input channels runs our direct
-// kernel (small_conv.h), a depthwise conv ours too (dw_conv.h), and a 3x3
+// kernel (small_conv.h), a depthwise conv ours too (dw_conv.h), a 3x3
 // stride-1 conv of more channels our Winograd kernel (winograd.h), with a
-// 2x2 max pool after it fused.
+// 2x2 max pool after it fused, and a 1x1 conv ours (pw_conv.h), with an
+// MBConv's residual add.
 #include <omp.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "runtime/exec/layers/dw_conv_grad.h"
 #include "runtime/exec/layers/fold.h"
 #include "runtime/exec/layers/layers.h"
+#include "runtime/exec/layers/pw_conv.h"
 #include "runtime/exec/layers/small_conv.h"
 #include "runtime/exec/layers/winograd.h"
 
@@ -62,6 +64,7 @@ class ConvLayer : public Layer {
     if (UseSmallConv(b)) return BuildSmallConv(b);
     if (UseWinograd(b)) return BuildWinograd(b);
     if (UseDepthwise(b)) return BuildDepthwise(b);
+    if (UsePointwise(b)) return BuildPointwise(b);
     if (pooled_)
       return absl::InternalError("a max pool was fused into a conv that none of our kernels runs");
 
@@ -271,6 +274,55 @@ class ConvLayer : public Layer {
     return absl::OkStatus();
   }
 
+  // Inference at batch 1 of a 1x1 stride-1 conv (pw_conv.h): an activation
+  // our kernels apply, then a residual add in place (its buffer
+  // channels-last), and nothing after the add.
+  bool UsePointwise(NetBuilder& b) {
+    const ConvAttrs& a = b.node().conv;
+    if (b.training() || b.batch() != 1 || pooled_ || a.groups != 1 || a.kernel_h != 1 ||
+        a.kernel_w != 1 || a.stride_h != 1 || a.stride_w != 1 || a.pad_h != 0 || a.pad_w != 0)
+      return false;
+    const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
+    pw_ = PointwiseShape{out[2] * out[3], in[1], out[1], false};
+    pw_act_ = BnAct::kNone;
+    const std::vector<int>& fused = b.plan().fused[b.node_index()];
+    for (size_t i = 0; i < fused.size(); ++i) {
+      const OpKind op = b.graph().nodes[fused[i]].op;
+      if (op == OpKind::kAdd) {
+        if (i + 1 != fused.size()) return false;
+        pw_.residual = true;
+      } else if (i > 0 || !ActKernelFor(op, &pw_act_)) {
+        return false;
+      }
+    }
+    if (pw_.residual) {
+      const int r = b.plan().sum_residual[b.node_index()];
+      if (r < 0 || b.values()[r].md != ChannelsLastDesc(out)) return false;
+    }
+    return PointwiseApplies(pw_);
+  }
+
+  absl::Status BuildPointwise(NetBuilder& b) {
+    const PointwiseShape shape = pw_;
+    dnnl::memory x = b.InputAs(0, ChannelsLastDesc(b.InDims(0)));
+    LayerWeights w = LoadWeights(b, MemDesc(wdims_, dt::f32, tag::ihwo),
+                                 PlainDesc({shape.out_channels}), b.node().conv.bias);
+    // Without a bias (none, nothing folded): zeros.
+    dnnl::memory bias = w.bias ? w.bias : b.Alloc(PlainDesc({shape.out_channels}));
+    if (shape.residual) {  // added in place into the residual's buffer, which nothing reads after
+      const Value& r = b.values()[b.plan().sum_residual[b.node_index()]];
+      b.Out().md = r.md;
+      b.Out().mem = r.mem;
+    } else {
+      b.SetOutput(ChannelsLastDesc(b.OutDims()));
+    }
+    dnnl::memory wm = w.weights, y = b.Out().mem;
+    const BnAct act = pw_act_;
+    b.TeamForwardFn([=] { PointwiseConvForward(shape, act, F(x), F(wm), F(bias), F(y)); },
+                    "pw_conv");
+    return absl::OkStatus();
+  }
+
   DepthwiseGeometry Geometry(NetBuilder& b) const {
     const ConvAttrs& a = b.node().conv;
     const dnnl::memory::dims in = b.InDims(0), out = b.OutDims();
@@ -313,6 +365,8 @@ class ConvLayer : public Layer {
   WinogradShape wino_;
   BnAct wino_act_ = BnAct::kNone;
   BnAct dw_act_ = BnAct::kNone;
+  PointwiseShape pw_;
+  BnAct pw_act_ = BnAct::kNone;
   bool pooled_ = false;  // a max pool is fused: only our small and Winograd kernels run it
   dnnl::convolution_forward::primitive_desc fwd_pd_;
   dnnl::memory src_, weights_;

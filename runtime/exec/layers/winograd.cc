@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "runtime/exec/layers/gemm_block.h"
 #include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vec16.h"
 #include "runtime/exec/layers/vector_clones.h"
@@ -35,31 +36,12 @@ struct Scratch {
 };
 
 // One of the 16 products for TB tiles and 16 * NB output channels:
-// m[t][c] = sum over ci of v[t][ci] * u[ci][c]; the TB x NB sums stay in
-// registers while the channels stream through.
+// m[t][c] = sum over ci of v[t][ci] * u[ci][c].
 template <int TB, int NB>
 inline __attribute__((always_inline)) void Product(const float* v, int64_t cin, const float* u,
                                                    int64_t ldu, float* m, int64_t ldm) {
-  F16 acc[TB][NB];
-#pragma GCC unroll 8
-  for (int t = 0; t < TB; ++t)
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) acc[t][j] = F16{};
-  for (int64_t ci = 0; ci < cin; ++ci) {
-    F16 w[NB];
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) w[j] = Load16(u + ci * ldu + 16 * j);
-#pragma GCC unroll 8
-    for (int t = 0; t < TB; ++t) {
-      const float b = v[t * cin + ci];
-#pragma GCC unroll 4
-      for (int j = 0; j < NB; ++j) acc[t][j] += b * w[j];
-    }
-  }
-#pragma GCC unroll 8
-  for (int t = 0; t < TB; ++t)
-#pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) Store16(m + t * ldm + 16 * j, acc[t][j]);
+  MultiplyBlock<TB, NB>(v, cin, cin, u, ldu,
+                        [&](int t, int j, const F16& sum) { Store16(m + t * ldm + 16 * j, sum); });
 }
 
 // V = B^T d B of each of the block's tiles, every input channel: first

@@ -1,0 +1,44 @@
+// The register block of our small matrix products (Winograd's 16 products,
+// the batch-1 1x1 conv): TB rows of A times 16 * NB columns of B, the
+// TB x NB sums of 16 in vector registers while k runs. out(t, j, sum) gets
+// each sum: row t, columns [16 j, 16 j + 16) of the block. With AVX-512's
+// 32 registers, TB x NB up to 24 to 28 (plus NB loads of B and a broadcast
+// of A) stays in registers.
+#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_
+#define EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_
+
+#include <cstdint>
+
+#include "runtime/exec/layers/vec16.h"
+
+namespace edgenas {
+
+// a: row t at a + t * lda, k floats; b: row i at b + i * ldb, 16 * NB floats.
+template <int TB, int NB, typename Out>
+inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t lda, int64_t k,
+                                                         const float* b, int64_t ldb, Out&& out) {
+  F16 acc[TB][NB];
+#pragma GCC unroll 16
+  for (int t = 0; t < TB; ++t)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) acc[t][j] = F16{};
+  for (int64_t i = 0; i < k; ++i) {
+    F16 w[NB];
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) w[j] = Load16(b + i * ldb + 16 * j);
+#pragma GCC unroll 16
+    for (int t = 0; t < TB; ++t) {
+      const float x = a[t * lda + i];
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[t][j] += x * w[j];
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < TB; ++t)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) out(t, j, acc[t][j]);
+}
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_

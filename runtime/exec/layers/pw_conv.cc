@@ -1,0 +1,152 @@
+#include "runtime/exec/layers/pw_conv.h"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "runtime/exec/layers/gemm_block.h"
+#include "runtime/exec/layers/parallel.h"
+#include "runtime/exec/layers/vec16.h"
+#include "runtime/exec/layers/vector_clones.h"
+
+namespace edgenas {
+namespace {
+
+// z + bias, activated, plus the residual already at out when `residual`.
+inline __attribute__((always_inline)) F16 Finish(BnAct act, const F16& z, bool residual,
+                                                 const float* out) {
+  F16 r = z;
+  switch (act) {
+    case BnAct::kNone:
+      break;
+    case BnAct::kRelu:
+      r = ActV<BnAct::kRelu>(z);
+      break;
+    case BnAct::kRelu6:
+      r = ActV<BnAct::kRelu6>(z);
+      break;
+    case BnAct::kHardSwish:
+      r = ActV<BnAct::kHardSwish>(z);
+      break;
+    case BnAct::kHardSigmoid:
+      r = ActV<BnAct::kHardSigmoid>(z);
+      break;
+  }
+  return residual ? r + Load16(out) : r;
+}
+
+// Pixels [p0, p0 + TB) x channels [c0, c0 + 16 NB). The activation is a
+// switch per stored vector, not a template: a vector of sums takes
+// in_channels multiply-adds, and five times the instances would not pay.
+template <int TB, int NB>
+inline __attribute__((always_inline)) void Block(const PointwiseShape& s, BnAct act, const float* x,
+                                                 const float* w, const float* bias, int64_t p0,
+                                                 int64_t c0, float* y) {
+  const int64_t cin = s.in_channels, cout = s.out_channels;
+  float* out = y + p0 * cout + c0;
+  MultiplyBlock<TB, NB>(x + p0 * cin, cin, cin, w + c0, cout, [&](int t, int j, const F16& sum) {
+    float* o = out + t * cout + 16 * j;
+    Store16(o, Finish(act, sum + Load16(bias + c0 + 16 * j), s.residual, o));
+  });
+}
+
+// Up to this many pixels a block, for NB vectors of channels.
+constexpr int MaxRows(int nb) { return nb <= 2 ? 12 : 6; }
+
+template <int NB>
+inline __attribute__((always_inline)) void Rows(const PointwiseShape& s, BnAct act, const float* x,
+                                                const float* w, const float* bias, int64_t p0,
+                                                int64_t rows, int64_t c0, float* y) {
+  constexpr int kMax = MaxRows(NB);
+  for (; rows > kMax; rows -= kMax, p0 += kMax)  // not from Units' blocks
+    Block<kMax, NB>(s, act, x, w, bias, p0, c0, y);
+  switch (rows) {
+    case 12:
+      if constexpr (NB <= 2) return Block<12, NB>(s, act, x, w, bias, p0, c0, y);
+      break;
+    case 11:
+      if constexpr (NB <= 2) return Block<11, NB>(s, act, x, w, bias, p0, c0, y);
+      break;
+    case 10:
+      if constexpr (NB <= 2) return Block<10, NB>(s, act, x, w, bias, p0, c0, y);
+      break;
+    case 9:
+      if constexpr (NB <= 2) return Block<9, NB>(s, act, x, w, bias, p0, c0, y);
+      break;
+    case 8:
+      if constexpr (NB <= 2) return Block<8, NB>(s, act, x, w, bias, p0, c0, y);
+      break;
+    case 7:
+      if constexpr (NB <= 2) return Block<7, NB>(s, act, x, w, bias, p0, c0, y);
+      break;
+    case 6:
+      return Block<6, NB>(s, act, x, w, bias, p0, c0, y);
+    case 5:
+      return Block<5, NB>(s, act, x, w, bias, p0, c0, y);
+    case 4:
+      return Block<4, NB>(s, act, x, w, bias, p0, c0, y);
+    case 3:
+      return Block<3, NB>(s, act, x, w, bias, p0, c0, y);
+    case 2:
+      return Block<2, NB>(s, act, x, w, bias, p0, c0, y);
+    default:
+      return Block<1, NB>(s, act, x, w, bias, p0, c0, y);
+  }
+}
+
+// Work units [u0, u1): unit u is channel chunk u / blocks (of 16 * NB
+// channels, NB = 4 but the last) and pixel block u % blocks.
+EDGENAS_VECTOR_CLONES
+void Units(const PointwiseShape& s, BnAct act, const float* x, const float* w, const float* bias,
+           int nb, int64_t u0, int64_t u1, float* y) {
+  const int64_t chunk = 16 * nb, blocks = (s.pixels + MaxRows(nb) - 1) / MaxRows(nb);
+  for (int64_t u = u0; u < u1; ++u) {
+    const int64_t c0 = u / blocks * chunk, b = u % blocks;
+    const int64_t p0 = s.pixels * b / blocks, p1 = s.pixels * (b + 1) / blocks;
+    switch (std::min<int64_t>(nb, (s.out_channels - c0) / 16)) {
+      case 4:
+        Rows<4>(s, act, x, w, bias, p0, p1 - p0, c0, y);
+        break;
+      case 3:
+        Rows<3>(s, act, x, w, bias, p0, p1 - p0, c0, y);
+        break;
+      case 2:
+        Rows<2>(s, act, x, w, bias, p0, p1 - p0, c0, y);
+        break;
+      default:
+        Rows<1>(s, act, x, w, bias, p0, p1 - p0, c0, y);
+        break;
+    }
+  }
+}
+
+// Vectors of 16 channels a block holds: four need AVX-512's 32 registers;
+// AVX2 and NEON hold one.
+int MaxVectorBlocks() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  static const int n = __builtin_cpu_supports("avx512f") ? 4 : 1;
+  return n;
+#else
+  return 1;
+#endif
+}
+
+}  // namespace
+
+bool PointwiseApplies(const PointwiseShape& s) {
+  return s.pixels >= 1 && s.in_channels >= 1 && s.out_channels >= 16 && s.out_channels % 16 == 0;
+}
+
+void PointwiseConvForward(const PointwiseShape& s, BnAct act, const float* x, const float* w,
+                          const float* bias, float* y) {
+  const int max_nb = MaxVectorBlocks();
+  const int nb = static_cast<int>(std::min<int64_t>(max_nb, s.out_channels / 16));
+  const int64_t chunks = (s.out_channels + 16 * nb - 1) / (16 * nb);
+  const int64_t blocks = (s.pixels + MaxRows(nb) - 1) / MaxRows(nb);
+  const int64_t units = chunks * blocks;
+  ParallelRun(static_cast<int>(std::min<int64_t>(omp_get_max_threads(), units)), [&](int t, int n) {
+    Units(s, act, x, w, bias, nb, units * t / n, units * (t + 1) / n, y);
+  });
+}
+
+}  // namespace edgenas
