@@ -1,6 +1,10 @@
 // Max pool, average pool (padding excluded from the average) and global
-// average pool, on oneDNN's pooling primitives.
+// average pool, on oneDNN's pooling primitives; a global average pool over
+// a channels-last image in inference at batch 1 (after our batch-1 convs) on
+// a loop of our own, a step of the net's one team (parallel.h).
 #include "runtime/exec/layers/layers.h"
+#include "runtime/exec/layers/parallel.h"
+#include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
 namespace {
@@ -8,11 +12,51 @@ namespace {
 using dnnl::algorithm;
 using dnnl::prop_kind;
 
+// y[c] = the mean of x[p][c] over `pixels` rows `ld` floats apart, for c
+// in [0, channels).
+EDGENAS_VECTOR_CLONES
+void ChannelMeans(const float* x, int64_t pixels, int64_t ld, int64_t channels, float* y) {
+  const float scale = 1.0f / static_cast<float>(pixels);
+  for (int64_t c0 = 0; c0 < channels; c0 += 256) {
+    const int64_t n = std::min<int64_t>(256, channels - c0);
+    float sum[256] = {};
+    for (int64_t p = 0; p < pixels; ++p) {
+      const float* row = x + p * ld + c0;
+#pragma omp simd
+      for (int64_t c = 0; c < n; ++c) sum[c] += row[c];
+    }
+#pragma omp simd
+    for (int64_t c = 0; c < n; ++c) y[c0 + c] = sum[c] * scale;
+  }
+}
+
 class PoolLayer : public Layer {
  public:
   absl::Status BuildForward(NetBuilder& b) override {
     const Node& n = b.node();
     const dnnl::memory::dims in = b.InDims(0);
+    if (n.op == OpKind::kGlobalAvgPool && !b.training() && b.batch() == 1 &&
+        b.In(0).md == ChannelsLastDesc(in)) {
+      b.SetOutput(PlainDesc(b.OutDims()));
+      dnnl::memory x = b.In(0).mem, y = b.Out().mem;
+      const int64_t pixels = in[2] * in[3], channels = in[1];
+      b.TeamForwardFn(
+          [=] {
+            // By whole vectors of channels, as our 1x1 conv's threads wrote
+            // them: each thread reads what it wrote.
+            const int64_t vectors = (channels + 15) / 16;
+            ParallelRun(static_cast<int>(std::min<int64_t>(omp_get_max_threads(), vectors)),
+                        [&](int t, int n) {
+                          const int64_t c0 = std::min(channels, vectors * t / n * 16);
+                          const int64_t c1 = std::min(channels, vectors * (t + 1) / n * 16);
+                          ChannelMeans(static_cast<const float*>(x.get_data_handle()) + c0, pixels,
+                                       channels, c1 - c0,
+                                       static_cast<float*>(y.get_data_handle()) + c0);
+                        });
+          },
+          "channel_means");
+      return absl::OkStatus();
+    }
     if (n.op == OpKind::kGlobalAvgPool) {
       alg_ = algorithm::pooling_avg_exclude_padding;
       kernel_ = {in[2], in[3]};
