@@ -220,6 +220,117 @@ inline __attribute__((always_inline)) void Rows3x3A(const SmallConvShape& s, con
   }
 }
 
+// With the 2x2 stride-2 max pool: conv rows oh and oh + 1, P columns from
+// ow0 on (ow0 and P even), both rows' sums in registers (two sets of the
+// input row's weights too: it feeds row oh through one and row oh + 1
+// through the other), activated, then pooled into P / 2 outputs of pooled
+// row oh / 2.
+template <BnAct A, int NB, int P>
+inline __attribute__((always_inline)) void PooledPixels3x3(const SmallConvShape& s,
+                                                           const PaddedRows& in, const float* w,
+                                                           const float* bias, int64_t oh,
+                                                           int64_t ow0, float* y) {
+  constexpr int kW = 16 * NB;
+  F16 top[P][NB], bottom[P][NB];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int b = 0; b < NB; ++b) top[p][b] = bottom[p][b] = Load16(bias + 16 * b);
+  const int64_t ci_n = s.in_channels;
+  const float* xr0 = in.x + (oh - in.row0) * in.width + ow0;
+#pragma GCC unroll 1
+  for (int64_t ci = 0; ci < ci_n; ++ci) {
+    // Input rows oh - 1 .. oh + 2 (padded rows k = 0..3 from oh): row k is
+    // tap row k of conv row oh and tap row k - 1 of conv row oh + 1.
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const float* xr = xr0 + (ci * in.rows + k) * in.width;
+      F16 wt[3][NB], wb[3][NB];
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+        for (int b = 0; b < NB; ++b) {
+          if (k < 3) wt[kx][b] = Load16(w + ((k * 3 + kx) * ci_n + ci) * kW + 16 * b);
+          if (k > 0) wb[kx][b] = Load16(w + (((k - 1) * 3 + kx) * ci_n + ci) * kW + 16 * b);
+        }
+#pragma GCC unroll 18
+      for (int j = 0; j < P + 2; ++j) {
+        const F16 xb = Splat16(xr[j]);
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; ++kx) {
+          if (j - kx < 0 || j - kx >= P) continue;
+#pragma GCC unroll 4
+          for (int b = 0; b < NB; ++b) {
+            if (k < 3) top[j - kx][b] += xb * wt[kx][b];
+            if (k > 0) bottom[j - kx][b] += xb * wb[kx][b];
+          }
+        }
+      }
+    }
+  }
+  const bool whole = s.out_channels == kW;
+  float* out = y + (ow0 / 2) * s.out_channels;
+#pragma GCC unroll 8
+  for (int p = 0; p < P; p += 2) {
+#pragma GCC unroll 4
+    for (int b = 0; b < NB; ++b) {
+      const F16 t0 = ActV<A>(top[p][b]), t1 = ActV<A>(top[p + 1][b]);
+      const F16 b0 = ActV<A>(bottom[p][b]), b1 = ActV<A>(bottom[p + 1][b]);
+      const F16 t = t0 > t1 ? t0 : t1, u = b0 > b1 ? b0 : b1;
+      const F16 v = t > u ? t : u;
+      float* o = out + (p / 2) * s.out_channels + 16 * b;
+      if (whole || b + 1 < NB) {
+        Store16(o, v);
+      } else {
+        for (int64_t c = 16 * b; c < s.out_channels; ++c) o[c - 16 * b] = v[c - 16 * b];
+      }
+    }
+  }
+}
+
+// Pooled rows [py0, py1) from conv rows 2 py0 .. 2 py1, written from y on,
+// in groups of P conv columns; a row's last group overlaps the one before
+// it (the same maxima written twice). For 16 or 32 channels (NB 1 or 2),
+// and at least P conv columns under the pooled ones.
+template <BnAct A, int NB>
+inline __attribute__((always_inline)) void PooledRows3x3T(const SmallConvShape& s,
+                                                          const PaddedRows& in, const float* w,
+                                                          const float* bias, float* y, int64_t py0,
+                                                          int64_t py1) {
+  // Two rows' sums, two sets of weights and a broadcast: 16 + 12 + 1
+  // registers for NB = 2, 16 + 6 + 1 for NB = 1.
+  constexpr int P = NB == 1 ? 8 : 4;
+  const int64_t pw = s.out_width / 2, cols = 2 * pw;
+  for (int64_t py = py0; py < py1; ++py) {
+    float* yr = y + (py - py0) * pw * s.out_channels;
+    for (int64_t ow = 0;; ow += P) {
+      const int64_t at = std::min(ow, cols - P);
+      PooledPixels3x3<A, NB, P>(s, in, w, bias, 2 * py, at, yr);
+      if (at + P == cols) break;
+    }
+  }
+}
+
+template <BnAct A>
+inline __attribute__((always_inline)) void PooledRows3x3A(const SmallConvShape& s,
+                                                          const PaddedRows& in, const float* w,
+                                                          const float* bias, float* y, int64_t py0,
+                                                          int64_t py1) {
+  if (s.padded_out() == 16) return PooledRows3x3T<A, 1>(s, in, w, bias, y, py0, py1);
+  PooledRows3x3T<A, 2>(s, in, w, bias, y, py0, py1);
+}
+
+// Whether PooledRows3x3 takes this conv (3x3 stride 1, the pool fused).
+bool PooledInRegisters(const SmallConvShape& s) {
+  return s.pool && s.padded_out() <= 32 && s.out_width / 2 * 2 >= (s.padded_out() == 16 ? 8 : 4);
+}
+
+EDGENAS_VECTOR_CLONES
+void PooledRows3x3(const SmallConvShape& s, BnAct act, const PaddedRows& in, const float* w,
+                   const float* bias, float* y, int64_t py0, int64_t py1) {
+  switch (act) { EDGENAS_BN_ACT_CASES(PooledRows3x3A, s, in, w, bias, y, py0, py1) }
+}
+
 EDGENAS_VECTOR_CLONES
 void Rows3x3(const SmallConvShape& s, BnAct act, const PaddedRows& in, const float* w,
              const float* bias, float* y, int64_t oh0, int64_t oh1) {
@@ -228,19 +339,23 @@ void Rows3x3(const SmallConvShape& s, BnAct act, const PaddedRows& in, const flo
 
 // The input rows under output rows [oh0, oh1) of a 3x3 stride-1 conv, with
 // their padding, at `to`.
-PaddedRows PadRows(const SmallConvShape& s, const float* x, int64_t oh0, int64_t oh1, float* to) {
+// Plain loops, not turned into calls of memset and memcpy: the rows are a
+// few dozen floats, and 3 library calls a row cost more than the copy.
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) PaddedRows PadRows(
+    const SmallConvShape& s, const float* x, int64_t oh0, int64_t oh1, float* to) {
   const int64_t width = s.width + 2 * s.pad_w, rows = oh1 - oh0 + 2;
   for (int64_t ci = 0; ci < s.in_channels; ++ci)
     for (int64_t k = 0; k < rows; ++k) {
       float* row = to + (ci * rows + k) * width;
       const int64_t ih = oh0 - s.pad_h + k;
       if (ih < 0 || ih >= s.height) {
-        std::fill(row, row + width, 0.0f);
+        for (int64_t j = 0; j < width; ++j) row[j] = 0.0f;
         continue;
       }
-      std::fill(row, row + s.pad_w, 0.0f);
-      std::copy_n(x + (ci * s.height + ih) * s.width, s.width, row + s.pad_w);
-      std::fill(row + s.pad_w + s.width, row + width, 0.0f);
+      const float* src = x + (ci * s.height + ih) * s.width;
+      for (int64_t j = 0; j < s.pad_w; ++j) row[j] = 0.0f;
+      for (int64_t j = 0; j < s.width; ++j) row[s.pad_w + j] = src[j];
+      for (int64_t j = s.pad_w + s.width; j < width; ++j) row[j] = 0.0f;
     }
   return PaddedRows{to, width, rows, oh0};
 }
@@ -306,6 +421,10 @@ void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const 
     float* two = mine;
     const PaddedRows in =
         fast ? PadRows(s, x, 2 * py0, 2 * py1, mine + pool_scratch) : PaddedRows{};
+    if (fast && PooledInRegisters(s)) {
+      PooledRows3x3(s, act, in, w, bias, y + py0 * pw * c, py0, py1);
+      return;
+    }
     for (int64_t py = py0; py < py1; ++py) {
       conv(in, two, 2 * py, 2 * py + 2);
       float* out = y + py * pw * c;

@@ -90,14 +90,23 @@ const BnAct kActs[] = {BnAct::kNone, BnAct::kRelu, BnAct::kRelu6, BnAct::kHardSw
 
 // The 3x3 stride-1 path: rows wider and narrower than a pixel group, the
 // last group of a row overlapping the one before it, channel counts that
-// are not whole vectors, padding 0, 1 and 2, odd sizes under the pool.
+// are not whole vectors, padding 0, 1 and 2, odd sizes under the pool, the
+// pool taken in registers (up to 32 channels) or through scratch rows.
 TEST(SmallConvTest, ThreeByThreeMatchesTheDefinition) {
   const SmallConvShape shapes[] = {
       Shape(1, 28, 28, 32, 3, 1, 1, true),   // cnn-bn's conv1 + pool1
       Shape(1, 28, 28, 16, 3, 1, 1, false),  // mobile-tiny's stem
-      Shape(3, 9, 11, 24, 3, 1, 1, false),  Shape(3, 9, 11, 24, 3, 1, 1, true),
-      Shape(2, 5, 5, 48, 3, 1, 0, false),   Shape(1, 7, 17, 64, 3, 1, 2, true),
-      Shape(4, 6, 30, 40, 3, 1, 1, false),  Shape(1, 3, 3, 8, 3, 1, 1, false),
+      Shape(3, 9, 11, 24, 3, 1, 1, false),
+      Shape(3, 9, 11, 24, 3, 1, 1, true),
+      Shape(2, 5, 5, 48, 3, 1, 0, false),
+      Shape(1, 7, 17, 64, 3, 1, 2, true),
+      Shape(4, 6, 30, 40, 3, 1, 1, false),
+      Shape(1, 3, 3, 8, 3, 1, 1, false),
+      // The pool in registers: 16 channels (8 columns a group), a width
+      // that is not a whole number of groups, and one narrower than a group.
+      Shape(2, 10, 13, 16, 3, 1, 1, true),
+      Shape(1, 6, 6, 16, 3, 1, 1, true),
+      Shape(1, 9, 9, 20, 3, 1, 0, true),
   };
   uint64_t seed = 1;
   for (const SmallConvShape& s : shapes)
