@@ -2,6 +2,10 @@
 // average pool, on oneDNN's pooling primitives; a global average pool over
 // a channels-last image in inference at batch 1 (after our batch-1 convs) on
 // a loop of our own, a step of the net's one team (parallel.h).
+#include <omp.h>
+
+#include <algorithm>
+
 #include "runtime/exec/layers/layers.h"
 #include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vector_clones.h"
