@@ -39,6 +39,17 @@ inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t
     for (int j = 0; j < NB; ++j) out(t, j, acc[t][j]);
 }
 
+// Vectors of 16 columns a block may hold (NB): four need AVX-512's 32
+// registers; AVX2 and NEON hold one.
+inline int MaxVectorBlocks() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  static const int n = __builtin_cpu_supports("avx512f") ? 4 : 1;
+  return n;
+#else
+  return 1;
+#endif
+}
+
 }  // namespace edgenas
 
 #endif  // EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_

@@ -12,27 +12,10 @@
 namespace edgenas {
 namespace {
 
-// z + bias, activated, plus the residual already at out when `residual`.
-inline __attribute__((always_inline)) F16 Finish(BnAct act, const F16& z, bool residual,
-                                                 const float* out) {
-  F16 r = z;
-  switch (act) {
-    case BnAct::kNone:
-      break;
-    case BnAct::kRelu:
-      r = ActV<BnAct::kRelu>(z);
-      break;
-    case BnAct::kRelu6:
-      r = ActV<BnAct::kRelu6>(z);
-      break;
-    case BnAct::kHardSwish:
-      r = ActV<BnAct::kHardSwish>(z);
-      break;
-    case BnAct::kHardSigmoid:
-      r = ActV<BnAct::kHardSigmoid>(z);
-      break;
-  }
-  return residual ? r + Load16(out) : r;
+// z activated (EDGENAS_BN_ACT_CASES: a switch, not a template parameter).
+inline __attribute__((always_inline)) F16 Activate(BnAct act, const F16& z) {
+  switch (act) { EDGENAS_BN_ACT_CASES(ActV, z) }
+  return z;
 }
 
 // Pixels [p0, p0 + TB) x channels [c0, c0 + 16 NB). The activation is a
@@ -46,7 +29,8 @@ inline __attribute__((always_inline)) void Block(const PointwiseShape& s, BnAct 
   float* out = y + p0 * cout + c0;
   MultiplyBlock<TB, NB>(x + p0 * cin, cin, cin, w + c0, cout, [&](int t, int j, const F16& sum) {
     float* o = out + t * cout + 16 * j;
-    Store16(o, Finish(act, sum + Load16(bias + c0 + 16 * j), s.residual, o));
+    const F16 v = Activate(act, sum + Load16(bias + c0 + 16 * j));
+    Store16(o, s.residual ? v + Load16(o) : v);
   });
 }
 
@@ -118,17 +102,6 @@ void Units(const PointwiseShape& s, BnAct act, const float* x, const float* w, c
         break;
     }
   }
-}
-
-// Vectors of 16 channels a block holds: four need AVX-512's 32 registers;
-// AVX2 and NEON hold one.
-int MaxVectorBlocks() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  static const int n = __builtin_cpu_supports("avx512f") ? 4 : 1;
-  return n;
-#else
-  return 1;
-#endif
 }
 
 }  // namespace

@@ -213,17 +213,6 @@ void Share(const WinogradShape& s, BnAct act, const float* x, const float* u, co
   }
 }
 
-// Output channels a product keeps in registers at once (in vectors of 16):
-// four need AVX-512's 32 wide registers; AVX2 and NEON hold one.
-int MaxVectorBlocks() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  static const int n = __builtin_cpu_supports("avx512f") ? 4 : 1;
-  return n;
-#else
-  return 1;
-#endif
-}
-
 }  // namespace
 
 int64_t WinogradShape::scratch_per_thread() const {
