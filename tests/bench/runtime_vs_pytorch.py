@@ -3,8 +3,8 @@
 
 For every preset and thread count it runs `edgenas bench` (training throughput at
 batch 64, batch-1 inference latency) and the same network in PyTorch, alternating,
---rounds times (3), keeps each side's best round, and prints one table plus the
-issue's targets as PASS/FAIL at 2 threads.
+in --rounds (3) passes over all of them, keeps each side's best round, and prints
+one table plus the issue's targets as PASS/FAIL at 2 threads.
 
 PyTorch runs at its best: a fresh process per (preset, threads), set_num_threads;
 the fastest inference variant (no_grad, inference_mode, traced+frozen, that plus
@@ -398,28 +398,35 @@ def best_of(results, mode, side):
 
 def measure(binary, presets, s, max_wait, rounds):
     """Alternates edgenas and PyTorch over presets x threads, `rounds` times each;
-    returns rows (each side's best round) and notes."""
+    returns rows (each side's best round) and notes. The rounds are the outer loop,
+    so each preset's are minutes apart: a stretch in which the host (shared, its
+    other tenants unseen from here) slows cross-core traffic, which edgenas's
+    microsecond passes feel far more than PyTorch's, rarely spans them all."""
+    params = {p: run_json([binary, "info", "--preset", p, "--json"], 1)["params"] for p in presets}
+    cells = [(preset, threads) for preset in presets for threads in THREADS]
+    got = {(cell, side, mode): [] for cell in cells for side in ("edgenas", "torch")
+           for mode in ("latency", "train")}
+    foreign = {cell: 0.0 for cell in cells}
+    for r in range(rounds):
+        for cell in cells:
+            preset, threads = cell
+            for mode in ("latency", "train"):  # edgenas, PyTorch, edgenas, PyTorch
+                for side, cmd in (("edgenas", edgenas_cmd(binary, preset, threads, mode, s)),
+                                  ("torch", torch_cmd(preset, threads, mode, s))):
+                    out, f = quiet_run(cmd, threads, max_wait)
+                    got[cell, side, mode].append(out)
+                    foreign[cell] = max(foreign[cell], f)
+        print(f"  measured round {r + 1} of {rounds}", file=sys.stderr, flush=True)
     rows, notes = [], []
-    for preset in presets:
-        params = run_json([binary, "info", "--preset", preset, "--json"], 1)["params"]
-        for threads in THREADS:
-            got = {(side, mode): [] for side in ("edgenas", "torch") for mode in ("latency", "train")}
-            foreign = 0.0
-            for _ in range(rounds):
-                for mode in ("latency", "train"):  # edgenas, PyTorch, edgenas, PyTorch
-                    for side, cmd in (("edgenas", edgenas_cmd(binary, preset, threads, mode, s)),
-                                      ("torch", torch_cmd(preset, threads, mode, s))):
-                        out, f = quiet_run(cmd, threads, max_wait)
-                        got[side, mode].append(out)
-                        foreign = max(foreign, f)
-            e = {mode: best_of(got["edgenas", mode], mode, "edgenas") for mode in ("latency", "train")}
-            t = {mode: best_of(got["torch", mode], mode, "torch") for mode in ("latency", "train")}
-            notes += sanity_notes(preset, threads, t, params, foreign)
-            rows.append(dict(preset=preset, threads=threads, torch=t,
-                             edgenas={**e["train"], **e["latency"]}, contended=foreign > 0.1,
-                             train_ratio=e["train"]["images_per_s"] / t["train"]["images_per_s"],
-                             lat_ratio=t["latency"]["ms"] / e["latency"]["median_ms"]))
-            print(f"  measured {preset} at {threads} thread(s)", file=sys.stderr, flush=True)
+    for cell in cells:
+        preset, threads = cell
+        e = {mode: best_of(got[cell, "edgenas", mode], mode, "edgenas") for mode in ("latency", "train")}
+        t = {mode: best_of(got[cell, "torch", mode], mode, "torch") for mode in ("latency", "train")}
+        notes += sanity_notes(preset, threads, t, params[preset], foreign[cell])
+        rows.append(dict(preset=preset, threads=threads, torch=t,
+                         edgenas={**e["train"], **e["latency"]}, contended=foreign[cell] > 0.1,
+                         train_ratio=e["train"]["images_per_s"] / t["train"]["images_per_s"],
+                         lat_ratio=t["latency"]["ms"] / e["latency"]["median_ms"]))
     return rows, notes
 
 

@@ -305,7 +305,7 @@ class ConvLayer : public Layer {
   absl::Status BuildPointwise(NetBuilder& b) {
     const PointwiseShape shape = pw_;
     dnnl::memory x = b.InputAs(0, ChannelsLastDesc(b.InDims(0)));
-    LayerWeights w = LoadWeights(b, MemDesc(wdims_, dt::f32, tag::ihwo),
+    LayerWeights w = LoadWeights(b, MemDesc(wdims_, dt::f32, tag::Oihw16o),
                                  PlainDesc({shape.out_channels}), b.node().conv.bias);
     // Without a bias (none, nothing folded): zeros.
     dnnl::memory bias = w.bias ? w.bias : b.Alloc(PlainDesc({shape.out_channels}));

@@ -13,10 +13,14 @@
 
 namespace edgenas {
 
-// a: row t at a + t * lda, k floats; b: row i at b + i * ldb, 16 * NB floats.
+// a: row t at a + t * lda, k floats; b: row i at b + i * ldb, its vector j
+// (columns [16 j, 16 j + 16)) at b + i * ldb + j * bj: bj = 16 when B's
+// rows are contiguous, or B stored in column blocks of 16 ([n / 16][k][16],
+// ldb = 16, bj = 16 k), where a block's k x 64 floats lie in four streams.
 template <int TB, int NB, typename Out>
 inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t lda, int64_t k,
-                                                         const float* b, int64_t ldb, Out&& out) {
+                                                         const float* b, int64_t ldb, int64_t bj,
+                                                         Out&& out) {
   F16 acc[TB][NB];
 #pragma GCC unroll 16
   for (int t = 0; t < TB; ++t)
@@ -25,7 +29,7 @@ inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t
   for (int64_t i = 0; i < k; ++i) {
     F16 w[NB];
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) w[j] = Load16(b + i * ldb + 16 * j);
+    for (int j = 0; j < NB; ++j) w[j] = Load16(b + i * ldb + j * bj);
 #pragma GCC unroll 16
     for (int t = 0; t < TB; ++t) {
       const float x = a[t * lda + i];

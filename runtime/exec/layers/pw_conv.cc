@@ -27,11 +27,12 @@ inline __attribute__((always_inline)) void Block(const PointwiseShape& s, BnAct 
                                                  int64_t c0, float* y) {
   const int64_t cin = s.in_channels, cout = s.out_channels;
   float* out = y + p0 * cout + c0;
-  MultiplyBlock<TB, NB>(x + p0 * cin, cin, cin, w + c0, cout, [&](int t, int j, const F16& sum) {
-    float* o = out + t * cout + 16 * j;
-    const F16 v = Activate(act, sum + Load16(bias + c0 + 16 * j));
-    Store16(o, s.residual ? v + Load16(o) : v);
-  });
+  MultiplyBlock<TB, NB>(x + p0 * cin, cin, cin, w + c0 * cin, 16, 16 * cin,
+                        [&](int t, int j, const F16& sum) {
+                          float* o = out + t * cout + 16 * j;
+                          const F16 v = Activate(act, sum + Load16(bias + c0 + 16 * j));
+                          Store16(o, s.residual ? v + Load16(o) : v);
+                        });
 }
 
 // Up to this many pixels a block, for NB vectors of channels.

@@ -25,9 +25,13 @@ void Check(const PointwiseShape& s, BnAct act, int threads, uint64_t seed) {
   for (float& v : residual) v = n(rng);
   std::vector<float> y(p * co + 64, 1234.5f);
   if (s.residual) std::copy(residual.begin(), residual.end(), y.begin());
+  // The weights as the kernel reads them: [co / 16][ci][16].
+  std::vector<float> wk(w.size());
+  for (int64_t i = 0; i < ci; ++i)
+    for (int64_t c = 0; c < co; ++c) wk[(c / 16 * ci + i) * 16 + c % 16] = w[i * co + c];
   const int before = omp_get_max_threads();
   omp_set_num_threads(threads);
-  PointwiseConvForward(s, act, x.data(), w.data(), bias.data(), y.data());
+  PointwiseConvForward(s, act, x.data(), wk.data(), bias.data(), y.data());
   omp_set_num_threads(before);
   for (int64_t r = 0; r < p; ++r)
     for (int64_t c = 0; c < co; ++c) {

@@ -40,7 +40,7 @@ struct Scratch {
 template <int TB, int NB>
 inline __attribute__((always_inline)) void Product(const float* v, int64_t cin, const float* u,
                                                    int64_t ldu, float* m, int64_t ldm) {
-  MultiplyBlock<TB, NB>(v, cin, cin, u, ldu,
+  MultiplyBlock<TB, NB>(v, cin, cin, u, ldu, 16,
                         [&](int t, int j, const F16& sum) { Store16(m + t * ldm + 16 * j, sum); });
 }
 
