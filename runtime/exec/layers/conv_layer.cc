@@ -220,6 +220,7 @@ class ConvLayer : public Layer {
         !WinogradConv(b.graph(), b.info(), b.node_index(), &wino_))
       return false;
     wino_.pool = pooled_;
+    wino_.tile = WinogradTile(wino_);
     return OurActivation(b, &wino_act_);
   }
 
@@ -231,7 +232,7 @@ class ConvLayer : public Layer {
         LoadWeights(b, PlainDesc(wdims_), PlainDesc({shape.out_channels}), b.node().conv.bias);
     // U = G g G^T and the bias padded to whole vectors, made when the
     // weights are loaded.
-    auto u = std::make_shared<std::vector<float>>(16 * shape.in_channels * cop);
+    auto u = std::make_shared<std::vector<float>>(shape.weight_floats());
     auto bias = std::make_shared<std::vector<float>>(cop, 0.0f);
     dnnl::memory wm = w.weights, bm = w.bias;
     b.LoadFn([=] {

@@ -12,7 +12,13 @@
 namespace edgenas {
 namespace {
 
-constexpr int kMaxTiles = 6;  // tiles in a block: 6 x 64 sums fill 24 of 32 AVX-512 registers
+// Tiles in a block: 6 x 64 sums fill 24 of 32 AVX-512 registers. F(4x4)
+// blocks hold 4, so that their 36 products' V and M stay near L1's size.
+template <int M>
+constexpr int kMaxTiles = M == 2 ? 6 : 4;
+// Rows of V and M a thread's scratch holds: the larger of 16 x 6, 36 x 4.
+constexpr int kScratchRows = 144;
+static_assert(kScratchRows >= 16 * kMaxTiles<2> && kScratchRows >= 36 * kMaxTiles<4>);
 
 int64_t Round16(int64_t n) { return (n + 15) / 16 * 16; }
 
@@ -23,15 +29,15 @@ inline float Max(float a, float b) { return a > b ? a : b; }
 // and a row that writes past the output's edge go to.
 struct Scratch {
   const float* zeros;
-  float* v;  // [16][tiles][Cin]
-  float* m;  // [16][tiles][co_pad]
+  float* v;  // [alpha^2][tiles][Cin]
+  float* m;  // [alpha^2][tiles][co_pad]
   float* sink;
   Scratch(const WinogradShape& s, float* base) {
     const int64_t cin = Round16(s.in_channels), cop = s.padded_out();
     zeros = base;
     v = base + cin;
-    m = v + 16 * kMaxTiles * cin;
-    sink = m + 16 * kMaxTiles * cop;
+    m = v + kScratchRows * cin;
+    sink = m + kScratchRows * cop;
   }
 };
 
@@ -85,6 +91,160 @@ inline __attribute__((always_inline)) void InputTransform(const WinogradShape& s
   }
 }
 
+// F(4x4, 3x3): row I of B^T applied to z0..z5 (the inverse transform's
+// points 0, 1, -1, 2, -2 and infinity).
+template <int I>
+inline __attribute__((always_inline)) float Bt4(float z0, float z1, float z2, float z3, float z4,
+                                                float z5) {
+  if constexpr (I == 0) return 4.0f * z0 - 5.0f * z2 + z4;
+  if constexpr (I == 1) return z3 + z4 - 4.0f * (z1 + z2);
+  if constexpr (I == 2) return 4.0f * (z1 - z2) + z4 - z3;
+  if constexpr (I == 3) return 2.0f * (z3 - z1) + z4 - z2;
+  if constexpr (I == 4) return 2.0f * (z1 - z3) + z4 - z2;
+  return 4.0f * z1 - 5.0f * z3 + z5;
+}
+
+// Row I of V = B^T d B, every input channel: row I of B^T d (a combination
+// of d's rows, each of its 6 columns), then that row times B. p: the 36
+// input pixels, row-major.
+template <int I>
+inline __attribute__((always_inline)) void InputRow4(const float* const* p, float* v, int64_t xi,
+                                                     int64_t cin) {
+  auto column = [&](const float* const* q, int64_t c) __attribute__((always_inline)) {
+    return Bt4<I>(q[0][c], q[6][c], q[12][c], q[18][c], q[24][c], q[30][c]);
+  };
+  float *v0 = v + 6 * I * xi, *v1 = v0 + xi, *v2 = v1 + xi, *v3 = v2 + xi, *v4 = v3 + xi,
+        *v5 = v4 + xi;
+#pragma omp simd
+  for (int64_t c = 0; c < cin; ++c) {
+    const float t0 = column(p, c), t1 = column(p + 1, c), t2 = column(p + 2, c),
+                t3 = column(p + 3, c), t4 = column(p + 4, c), t5 = column(p + 5, c);
+    v0[c] = Bt4<0>(t0, t1, t2, t3, t4, t5);
+    v1[c] = Bt4<1>(t0, t1, t2, t3, t4, t5);
+    v2[c] = Bt4<2>(t0, t1, t2, t3, t4, t5);
+    v3[c] = Bt4<3>(t0, t1, t2, t3, t4, t5);
+    v4[c] = Bt4<4>(t0, t1, t2, t3, t4, t5);
+    v5[c] = Bt4<5>(t0, t1, t2, t3, t4, t5);
+  }
+}
+
+template <int TB>
+inline __attribute__((always_inline)) void InputTransform4(const WinogradShape& s, const float* x,
+                                                           const Scratch& k, int64_t tile0,
+                                                           int64_t tiles_w) {
+  const int64_t cin = s.in_channels, xi = TB * cin;
+  for (int t = 0; t < TB; ++t) {
+    const int64_t ty = (tile0 + t) / tiles_w, tx = (tile0 + t) % tiles_w;
+    const float* p[36];
+    for (int i = 0; i < 6; ++i) {
+      const int64_t iy = 4 * ty - s.pad_h + i;
+      for (int j = 0; j < 6; ++j) {
+        const int64_t ix = 4 * tx - s.pad_w + j;
+        p[6 * i + j] = iy >= 0 && iy < s.height && ix >= 0 && ix < s.width
+                           ? x + (iy * s.width + ix) * cin
+                           : k.zeros;
+      }
+    }
+    float* v = k.v + t * cin;
+    InputRow4<0>(p, v, xi, cin);
+    InputRow4<1>(p, v, xi, cin);
+    InputRow4<2>(p, v, xi, cin);
+    InputRow4<3>(p, v, xi, cin);
+    InputRow4<4>(p, v, xi, cin);
+    InputRow4<5>(p, v, xi, cin);
+  }
+}
+
+// Row R of A^T applied to m0..m5.
+template <int R>
+inline __attribute__((always_inline)) float At4(float m0, float m1, float m2, float m3, float m4,
+                                                float m5) {
+  if constexpr (R == 0) return m0 + m1 + m2 + m3 + m4;
+  if constexpr (R == 1) return m1 - m2 + 2.0f * (m3 - m4);
+  if constexpr (R == 2) return m1 + m2 + 4.0f * (m3 + m4);
+  return m1 - m2 + 8.0f * (m3 - m4) + m5;
+}
+
+// Row R of Y = A^T M A for one channel: mc's products lie xi apart.
+struct Row4 {
+  float y0, y1, y2, y3;
+};
+template <int R>
+inline __attribute__((always_inline)) Row4 OutputRow4(const float* mc, int64_t xi) {
+  auto column = [&](int l) __attribute__((always_inline)) {
+    return At4<R>(mc[l * xi], mc[(6 + l) * xi], mc[(12 + l) * xi], mc[(18 + l) * xi],
+                  mc[(24 + l) * xi], mc[(30 + l) * xi]);
+  };
+  const float t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3), t4 = column(4),
+              t5 = column(5);
+  return {At4<0>(t0, t1, t2, t3, t4, t5), At4<1>(t0, t1, t2, t3, t4, t5),
+          At4<2>(t0, t1, t2, t3, t4, t5), At4<3>(t0, t1, t2, t3, t4, t5)};
+}
+
+// Each tile's 4x4 outputs plus bias, activated; stored (those past the
+// output's edge into the sink), or, with the pool fused, the maxima of its
+// four 2x2 windows (activated, then pooled: hard-swish is not monotonic).
+template <BnAct A, bool kPool>
+inline __attribute__((always_inline)) void OutputTransform4(const WinogradShape& s,
+                                                            const float* bias, const Scratch& k,
+                                                            int tb, int64_t tile0, int64_t tiles_w,
+                                                            float* y) {
+  const int64_t cout = s.out_channels, cop = s.padded_out(), xi = tb * cop;
+  const int64_t yh = s.y_height(), yw = s.y_width();
+  for (int t = 0; t < tb; ++t) {
+    const int64_t ty = (tile0 + t) / tiles_w, tx = (tile0 + t) % tiles_w;
+    const float* m = k.m + t * cop;
+    auto at = [&](int64_t oy, int64_t ox) {
+      return oy < yh && ox < yw ? y + (oy * yw + ox) * cout : k.sink;
+    };
+    if constexpr (kPool) {
+      float *o00 = at(2 * ty, 2 * tx), *o01 = at(2 * ty, 2 * tx + 1);
+      float *o10 = at(2 * ty + 1, 2 * tx), *o11 = at(2 * ty + 1, 2 * tx + 1);
+#pragma omp simd
+      for (int64_t c = 0; c < cout; ++c) {
+        const float bc = bias[c];
+        auto act = [&](float v) __attribute__((always_inline)) { return Act<A>(v + bc); };
+        const Row4 r0 = OutputRow4<0>(m + c, xi), r1 = OutputRow4<1>(m + c, xi);
+        o00[c] = Max(Max(act(r0.y0), act(r0.y1)), Max(act(r1.y0), act(r1.y1)));
+        o01[c] = Max(Max(act(r0.y2), act(r0.y3)), Max(act(r1.y2), act(r1.y3)));
+        const Row4 r2 = OutputRow4<2>(m + c, xi), r3 = OutputRow4<3>(m + c, xi);
+        o10[c] = Max(Max(act(r2.y0), act(r2.y1)), Max(act(r3.y0), act(r3.y1)));
+        o11[c] = Max(Max(act(r2.y2), act(r2.y3)), Max(act(r3.y2), act(r3.y3)));
+      }
+    } else {
+      for (int r = 0; r < 4; ++r) {  // a row of outputs at a time
+        float *o0 = at(4 * ty + r, 4 * tx), *o1 = at(4 * ty + r, 4 * tx + 1),
+              *o2 = at(4 * ty + r, 4 * tx + 2), *o3 = at(4 * ty + r, 4 * tx + 3);
+        auto store = [&](int64_t c, const Row4& q) __attribute__((always_inline)) {
+          const float bc = bias[c];
+          o0[c] = Act<A>(q.y0 + bc);
+          o1[c] = Act<A>(q.y1 + bc);
+          o2[c] = Act<A>(q.y2 + bc);
+          o3[c] = Act<A>(q.y3 + bc);
+        };
+        switch (r) {
+          case 0:
+#pragma omp simd
+            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<0>(m + c, xi));
+            break;
+          case 1:
+#pragma omp simd
+            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<1>(m + c, xi));
+            break;
+          case 2:
+#pragma omp simd
+            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<2>(m + c, xi));
+            break;
+          default:
+#pragma omp simd
+            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<3>(m + c, xi));
+            break;
+        }
+      }
+    }
+  }
+}
+
 // Y = A^T M A of each tile, plus bias, activated; the 2x2 block stored, or
 // its maximum when the pool is fused.
 template <BnAct A, bool kPool>
@@ -132,20 +292,39 @@ inline __attribute__((always_inline)) void OutputTransform(const WinogradShape& 
   }
 }
 
-template <BnAct A>
-inline __attribute__((always_inline)) void Output(const WinogradShape& s, const float* bias,
-                                                  const Scratch& k, int tb, int64_t tile0,
-                                                  int64_t tiles_w, float* y) {
-  if (s.pool) return OutputTransform<A, true>(s, bias, k, tb, tile0, tiles_w, y);
-  OutputTransform<A, false>(s, bias, k, tb, tile0, tiles_w, y);
+template <int M, BnAct A>
+inline __attribute__((always_inline)) void OutputT(const WinogradShape& s, const float* bias,
+                                                   const Scratch& k, int tb, int64_t tile0,
+                                                   int64_t tiles_w, float* y) {
+  if constexpr (M == 2) {
+    if (s.pool) return OutputTransform<A, true>(s, bias, k, tb, tile0, tiles_w, y);
+    OutputTransform<A, false>(s, bias, k, tb, tile0, tiles_w, y);
+  } else {
+    if (s.pool) return OutputTransform4<A, true>(s, bias, k, tb, tile0, tiles_w, y);
+    OutputTransform4<A, false>(s, bias, k, tb, tile0, tiles_w, y);
+  }
 }
 
-// The 16 products of a block, `max_nb` x 16 output channels at a time.
-template <int TB>
+template <BnAct A>
+inline __attribute__((always_inline)) void Output2(const WinogradShape& s, const float* bias,
+                                                   const Scratch& k, int tb, int64_t tile0,
+                                                   int64_t tiles_w, float* y) {
+  OutputT<2, A>(s, bias, k, tb, tile0, tiles_w, y);
+}
+
+template <BnAct A>
+inline __attribute__((always_inline)) void Output4(const WinogradShape& s, const float* bias,
+                                                   const Scratch& k, int tb, int64_t tile0,
+                                                   int64_t tiles_w, float* y) {
+  OutputT<4, A>(s, bias, k, tb, tile0, tiles_w, y);
+}
+
+// The alpha^2 products of a block, `max_nb` x 16 output channels at a time.
+template <int M, int TB>
 inline __attribute__((always_inline)) void Products(const WinogradShape& s, const float* u,
                                                     const Scratch& k, int max_nb) {
   const int64_t cin = s.in_channels, cop = s.padded_out();
-  for (int xi = 0; xi < 16; ++xi) {
+  for (int xi = 0; xi < (M + 2) * (M + 2); ++xi) {
     const float* v = k.v + xi * TB * cin;
     const float* uxi = u + xi * cin * cop;
     float* m = k.m + xi * TB * cop;
@@ -172,53 +351,80 @@ inline __attribute__((always_inline)) void Products(const WinogradShape& s, cons
   }
 }
 
-template <int TB>
+template <int M, int TB>
 inline __attribute__((always_inline)) void Block(const WinogradShape& s, BnAct act, const float* x,
                                                  const float* u, const float* bias,
                                                  const Scratch& k, int max_nb, int64_t tile0,
                                                  int64_t tiles_w, float* y) {
-  InputTransform<TB>(s, x, k, tile0, tiles_w);
-  Products<TB>(s, u, k, max_nb);
-  switch (act) { EDGENAS_BN_ACT_CASES(Output, s, bias, k, TB, tile0, tiles_w, y) }
+  if constexpr (M == 2) {
+    InputTransform<TB>(s, x, k, tile0, tiles_w);
+    Products<M, TB>(s, u, k, max_nb);
+    switch (act) { EDGENAS_BN_ACT_CASES(Output2, s, bias, k, TB, tile0, tiles_w, y) }
+  } else {
+    InputTransform4<TB>(s, x, k, tile0, tiles_w);
+    Products<M, TB>(s, u, k, max_nb);
+    switch (act) { EDGENAS_BN_ACT_CASES(Output4, s, bias, k, TB, tile0, tiles_w, y) }
+  }
 }
 
-// Tiles [t0, t1) in blocks of near-equal size, at most kMaxTiles each.
-EDGENAS_VECTOR_CLONES
-void Share(const WinogradShape& s, BnAct act, const float* x, const float* u, const float* bias,
-           float* scratch, int max_nb, int64_t t0, int64_t t1, int64_t tiles_w, float* y) {
+// Tiles [t0, t1) in blocks of near-equal size, at most kMaxTiles<M> each.
+template <int M>
+inline __attribute__((always_inline)) void ShareT(const WinogradShape& s, BnAct act, const float* x,
+                                                  const float* u, const float* bias, float* scratch,
+                                                  int max_nb, int64_t t0, int64_t t1,
+                                                  int64_t tiles_w, float* y) {
   const Scratch k(s, scratch);
-  const int64_t n = t1 - t0, blocks = (n + kMaxTiles - 1) / kMaxTiles;
+  const int64_t n = t1 - t0, blocks = (n + kMaxTiles<M> - 1) / kMaxTiles<M>;
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t b0 = t0 + n * b / blocks, b1 = t0 + n * (b + 1) / blocks;
     switch (b1 - b0) {
       case 6:
-        Block<6>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
+        if constexpr (kMaxTiles<M> >= 6) Block<M, 6>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
         break;
       case 5:
-        Block<5>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
+        if constexpr (kMaxTiles<M> >= 5) Block<M, 5>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
         break;
       case 4:
-        Block<4>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
+        Block<M, 4>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
         break;
       case 3:
-        Block<3>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
+        Block<M, 3>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
         break;
       case 2:
-        Block<2>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
+        Block<M, 2>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
         break;
       default:
-        Block<1>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
+        Block<M, 1>(s, act, x, u, bias, k, max_nb, b0, tiles_w, y);
         break;
     }
   }
+}
+
+EDGENAS_VECTOR_CLONES
+void Share(const WinogradShape& s, BnAct act, const float* x, const float* u, const float* bias,
+           float* scratch, int max_nb, int64_t t0, int64_t t1, int64_t tiles_w, float* y) {
+  if (s.tile == 4) return ShareT<4>(s, act, x, u, bias, scratch, max_nb, t0, t1, tiles_w, y);
+  ShareT<2>(s, act, x, u, bias, scratch, max_nb, t0, t1, tiles_w, y);
 }
 
 }  // namespace
 
 int64_t WinogradShape::scratch_per_thread() const {
   const int64_t cin = Round16(in_channels), cop = padded_out();
-  return cin + 16 * kMaxTiles * (cin + cop) + cop;
+  return cin + kScratchRows * (cin + cop) + cop;
 }
+
+namespace {
+
+// Tiles of F(m x m) over the value written (conv output, or pooled).
+int64_t TilesH(const WinogradShape& s, int m) {
+  return s.pool ? (s.y_height() * 2 + m - 1) / m : (s.out_height() + m - 1) / m;
+}
+int64_t TilesW(const WinogradShape& s, int m) {
+  return s.pool ? (s.y_width() * 2 + m - 1) / m : (s.out_width() + m - 1) / m;
+}
+
+}  // namespace
 
 bool WinogradApplies(const WinogradShape& s) {
   return s.in_channels >= 8 && s.out_channels >= 16 && s.pad_h >= 0 && s.pad_h <= 1 &&
@@ -235,12 +441,50 @@ bool WinogradConv(const Graph& graph, const GraphInfo& info, int v, WinogradShap
       a.dilation_h != 1 || a.dilation_w != 1 || in.flat)
     return false;
   *s = WinogradShape{in.channels, in.height, in.width, a.out_channels, a.pad_h, a.pad_w, false};
-  return WinogradApplies(*s);
+  if (!WinogradApplies(*s)) return false;
+  s->tile = WinogradTile(*s);
+  return true;
+}
+
+int WinogradTile(const WinogradShape& s) {
+  // F(4x4) only with the pool fused: its unpooled output transform, 16
+  // stores a channel, does not vectorize yet and loses to F(2x2) (cnn-bn's
+  // conv2 unpooled: 18.8 against 11.6 us on 2 threads).
+  if (!s.pool) return 2;
+  // Products: 36 per F(4x4) tile against 16 per F(2x2) tile; F(4x4)'s
+  // transforms cost more, and its tiles reach further past the edges.
+  const int64_t f2 = 16 * TilesH(s, 2) * TilesW(s, 2), f4 = 36 * TilesH(s, 4) * TilesW(s, 4);
+  return f4 * 5 <= f2 * 4 ? 4 : 2;
+}
+
+// U = G g G^T of F(4x4, 3x3), computed in double.
+void WinogradWeights4(const WinogradShape& s, const float* w, float* u) {
+  const int64_t cin = s.in_channels, cout = s.out_channels, cop = s.padded_out();
+  static constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
+                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                      {0, 0, 1}};
+  for (int64_t co = 0; co < cout; ++co) {
+    for (int64_t ci = 0; ci < cin; ++ci) {
+      const float* g = w + (co * cin + ci) * 9;
+      double t[6][3];  // G g
+      for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 3; ++j)
+          t[i][j] = kG[i][0] * g[j] + kG[i][1] * g[3 + j] + kG[i][2] * g[6 + j];
+      for (int i = 0; i < 6; ++i)  // (G g) G^T
+        for (int j = 0; j < 6; ++j)
+          u[((6 * i + j) * cin + ci) * cop + co] =
+              static_cast<float>(t[i][0] * kG[j][0] + t[i][1] * kG[j][1] + t[i][2] * kG[j][2]);
+    }
+  }
 }
 
 void WinogradWeights(const WinogradShape& s, const float* w, float* u) {
   const int64_t cin = s.in_channels, cout = s.out_channels, cop = s.padded_out();
-  std::fill(u, u + 16 * cin * cop, 0.0f);
+  std::fill(u, u + s.weight_floats(), 0.0f);
+  if (s.tile == 4) return WinogradWeights4(s, w, u);
   for (int64_t co = 0; co < cout; ++co) {
     for (int64_t ci = 0; ci < cin; ++ci) {
       const float* g = w + (co * cin + ci) * 9;
@@ -262,12 +506,11 @@ void WinogradWeights(const WinogradShape& s, const float* w, float* u) {
 
 void WinogradForward(const WinogradShape& s, BnAct act, const float* x, const float* u,
                      const float* bias, float* scratch, int parts, float* y) {
-  const int64_t tiles_h = s.pool ? s.y_height() : (s.out_height() + 1) / 2;
-  const int64_t tiles_w = s.pool ? s.y_width() : (s.out_width() + 1) / 2;
-  const int64_t tiles = tiles_h * tiles_w;
+  const int64_t tiles_w = TilesW(s, s.tile), tiles = TilesH(s, s.tile) * tiles_w;
   // At least two blocks a thread.
+  const int max_tiles = s.tile == 4 ? kMaxTiles<4> : kMaxTiles<2>;
   const int threads = static_cast<int>(std::max<int64_t>(
-      1, std::min<int64_t>({omp_get_max_threads(), parts, tiles / (2 * kMaxTiles)})));
+      1, std::min<int64_t>({omp_get_max_threads(), parts, tiles / (2 * max_tiles)})));
   const int max_nb = MaxVectorBlocks();
   const int64_t per_thread = s.scratch_per_thread();
   ParallelRun(threads, [&](int t, int n) {

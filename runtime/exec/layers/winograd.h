@@ -1,21 +1,24 @@
 // Inference of a 3x3 stride-1 convolution at batch 1 by Winograd's minimal
-// filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
-// Neural Networks", 2016): each 2x2 block of outputs comes from a 4x4 block
-// of input through
-//   Y = A^T [ sum over ci of (G g G^T) . (B^T d B) ] A,
-// 16 multiply-adds per input channel where direct convolution takes 36.
-// The 16 element-wise products over all channels are 16 small matrix
+// filtering F(m x m, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2016): each m x m block of outputs comes from an
+// (m + 2) x (m + 2) block of input through
+//   Y = A^T [ sum over ci of (G g G^T) . (B^T d B) ] A.
+// F(2x2, 3x3) takes 16 multiply-adds per input channel for 4 outputs,
+// where direct convolution takes 36; F(4x4, 3x3) 36 for 16 outputs, at
+// some cost in rounding error (WinogradKernelTest bounds both).
+// The element-wise products over all channels are 16 or 36 small matrix
 // products (tiles x Cin by Cin x Cout), done with the tiles' sums in
 // registers. Bias (batch norm folded in) and an activation are applied in
 // the output transform, and a 2x2 stride-2 max pool after the conv can be
-// too: a tile's four outputs are exactly one pool window, so the conv's
-// full-size output is never written.
+// too: a tile's outputs are whole pool windows (one for F(2x2), four for
+// F(4x4)), so the conv's full-size output is never written.
 //
 // Each thread takes a share of the tiles and carries them through all three
-// stages in blocks of up to six, so the threads never wait for each other.
+// stages in blocks of up to six (F(4x4): four), so the threads never wait
+// for each other.
 //
 // Layouts: x channels-last (H, W, Cin); the transformed weights
-// [16][Cin][co_pad] (WinogradWeights), co_pad = Cout rounded up to 16;
+// [alpha^2][Cin][co_pad] (WinogradWeights), co_pad = Cout rounded up to 16;
 // y channels-last, (OH, OW, Cout), or pooled (OH/2, OW/2, Cout).
 #ifndef EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_H_
 #define EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_H_
@@ -31,6 +34,10 @@ struct WinogradShape {
   int64_t in_channels = 1, height = 1, width = 1, out_channels = 1;
   int pad_h = 1, pad_w = 1;
   bool pool = false;  // a 2x2 stride-2 max pool (no padding) follows, fused
+  // Outputs a tile is wide and high: F(2x2, 3x3) or F(4x4, 3x3) (WinogradConv
+  // picks the one of fewer products).
+  int tile = 2;
+  int alpha() const { return tile + 2; }  // input tile: 4 or 6
   int64_t out_height() const { return height + 2 * pad_h - 2; }
   int64_t out_width() const { return width + 2 * pad_w - 2; }
   int64_t padded_out() const { return (out_channels + 15) / 16 * 16; }
@@ -39,6 +46,8 @@ struct WinogradShape {
   int64_t y_width() const { return pool ? out_width() / 2 : out_width(); }
   // Floats of scratch space one thread needs.
   int64_t scratch_per_thread() const;
+  // Floats of the transformed weights: alpha^2 x in_channels x padded_out.
+  int64_t weight_floats() const { return int64_t{alpha()} * alpha() * in_channels * padded_out(); }
 };
 
 // Whether a conv (3x3, stride 1, dilation 1, ungrouped: the caller checks
@@ -52,8 +61,12 @@ bool WinogradApplies(const WinogradShape& s);
 // stride-2 max pool after it (FusionPlan).
 bool WinogradConv(const Graph& graph, const GraphInfo& info, int v, WinogradShape* s);
 
+// The tile for this shape, 2 or 4: F(4x4) when it takes fewer products and
+// the pool is fused (its unpooled output transform does not pay yet).
+int WinogradTile(const WinogradShape& s);
+
 // U = G g G^T of each (ci, co) 3x3 filter g. w: plain (Cout, Cin, 3, 3);
-// u: [16][Cin][co_pad], zero past Cout.
+// u: weight_floats(), [alpha^2][Cin][co_pad], zero past Cout.
 void WinogradWeights(const WinogradShape& s, const float* w, float* u);
 
 // bias: padded_out() floats (zero past Cout); scratch: `parts` x

@@ -55,7 +55,7 @@ void Check(const WinogradShape& s, BnAct act, int threads, uint64_t seed) {
   for (float& v : x) v = n(rng);
   for (float& v : w) v = n(rng) / std::sqrt(9.0f * s.in_channels) * 3;
   for (int64_t c = 0; c < s.out_channels; ++c) bias[c] = n(rng);
-  std::vector<float> u(16 * s.in_channels * s.padded_out(), -1.0f);
+  std::vector<float> u(s.weight_floats(), -1.0f);
   WinogradWeights(s, w.data(), u.data());
   const int parts = 2;
   std::vector<float> scratch(parts * s.scratch_per_thread(), 0.0f);
@@ -68,11 +68,15 @@ void Check(const WinogradShape& s, BnAct act, int threads, uint64_t seed) {
   omp_set_num_threads(before);
   const std::vector<double> want = Reference(s, act, x, w, bias);
   ASSERT_EQ(want.size(), static_cast<size_t>(size));
+  // F(4x4)'s transforms take the values through larger multiples (its
+  // points reach +-2, A^T holds 8s): its rounding errors here reach 4e-5 of
+  // 1 + |y| (F(2x2)'s: 2.2e-6), with weights 3x He's scale.
+  const double bound = s.tile == 4 ? 1e-4 : 1e-5;
   double worst = 0;
   for (int64_t i = 0; i < size; ++i) {
     const double err = std::abs(y[i] - want[i]) / (1 + std::abs(want[i]));
     worst = std::max(worst, err);
-    ASSERT_LT(err, 1e-5) << "at " << i << " of " << size << ": " << y[i] << " vs " << want[i];
+    ASSERT_LT(err, bound) << "at " << i << " of " << size << ": " << y[i] << " vs " << want[i];
   }
   for (int64_t i = size; i < size + 64; ++i) ASSERT_EQ(y[i], 1234.5f) << "written past the end";
 }
@@ -93,17 +97,31 @@ TEST(WinogradKernelTest, MatchesTheDefinition) {
                         BnAct::kHardSigmoid};
   uint64_t seed = 1;
   for (const Geometry& g : geometries)
-    for (bool pool : {false, true})
-      for (BnAct act : acts)
-        for (int threads : {1, 2}) {
-          WinogradShape s{g.cin, g.h, g.w, g.cout, g.pad, g.pad, pool};
-          ASSERT_TRUE(WinogradApplies(s));
-          SCOPED_TRACE(::testing::Message()
-                       << "cin " << g.cin << " " << g.h << "x" << g.w << " cout " << g.cout
-                       << " pad " << g.pad << " pool " << pool << " act " << int(act) << " threads "
-                       << threads);
-          Check(s, act, threads, seed++);
-        }
+    for (int tile : {2, 4})
+      for (bool pool : {false, true})
+        for (BnAct act : acts)
+          for (int threads : {1, 2}) {
+            WinogradShape s{g.cin, g.h, g.w, g.cout, g.pad, g.pad, pool, tile};
+            ASSERT_TRUE(WinogradApplies(s));
+            SCOPED_TRACE(::testing::Message()
+                         << "F(" << tile << "x" << tile << ") cin " << g.cin << " " << g.h << "x"
+                         << g.w << " cout " << g.cout << " pad " << g.pad << " pool " << pool
+                         << " act " << int(act) << " threads " << threads);
+            Check(s, act, threads, seed++);
+          }
+}
+
+TEST(WinogradKernelTest, PicksTheTileOfFewerProducts) {
+  // cnn-bn's conv2, pooled: 16 F(4x4) tiles (576 products) against 49
+  // F(2x2) (784).
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 14, 14, 64, 1, 1, true}), 4);
+  // Unpooled, F(4x4)'s output transform does not pay yet.
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 14, 14, 64, 1, 1, false}), 2);
+  // A pooled 2x2 output: one tile either way, 16 products against 36.
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 2, 2, 64, 1, 1, true}), 2);
+  // Pooled 6x6: 9 F(2x2) tiles (144) against 4 F(4x4) (144): not worth
+  // F(4x4)'s transforms.
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 6, 6, 64, 1, 1, true}), 2);
 }
 
 TEST(WinogradKernelTest, AppliesOnlyWhereItPays) {
