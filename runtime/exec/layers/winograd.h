@@ -34,8 +34,8 @@ struct WinogradShape {
   int64_t in_channels = 1, height = 1, width = 1, out_channels = 1;
   int pad_h = 1, pad_w = 1;
   bool pool = false;  // a 2x2 stride-2 max pool (no padding) follows, fused
-  // Outputs a tile is wide and high: F(2x2, 3x3) or F(4x4, 3x3) (WinogradConv
-  // picks the one of fewer products).
+  // Outputs a tile is wide and high: F(2x2, 3x3) or F(4x4, 3x3)
+  // (WinogradTile's choice).
   int tile = 2;
   int alpha() const { return tile + 2; }  // input tile: 4 or 6
   int64_t out_height() const { return height + 2 * pad_h - 2; }
