@@ -43,11 +43,23 @@ struct Scratch {
 
 // One of the 16 products for TB tiles and 16 * NB output channels:
 // m[t][c] = sum over ci of v[t][ci] * u[ci][c].
-template <int TB, int NB>
+// F(2x2)'s M: [16][tiles][co_pad], m at product xi's first row, ldm =
+// co_pad. F(4x4)'s M: [co_pad / 16][tiles][36][16], so that one tile's 36
+// products of 16 channels lie at fixed offsets from one address; m at
+// product xi of the first tile and channel block, ldm = 36 x 16 (a tile),
+// blocks tiles x 36 x 16 apart.
+template <int M, int TB, int NB>
 inline __attribute__((always_inline)) void Product(const float* v, int64_t cin, const float* u,
                                                    int64_t ldu, float* m, int64_t ldm) {
-  MultiplyBlock<TB, NB>(v, cin, cin, u, ldu, 16,
-                        [&](int t, int j, const F16& sum) { Store16(m + t * ldm + 16 * j, sum); });
+  if constexpr (M == 2) {
+    MultiplyBlock<TB, NB>(v, cin, cin, u, ldu, 16, [&](int t, int j, const F16& sum) {
+      Store16(m + t * ldm + 16 * j, sum);
+    });
+  } else {
+    MultiplyBlock<TB, NB>(v, cin, cin, u, ldu, 16, [&](int t, int j, const F16& sum) {
+      Store16(m + (j * TB + t) * ldm, sum);
+    });
+  }
 }
 
 // V = B^T d B of each of the block's tiles, every input channel: first
@@ -156,29 +168,39 @@ inline __attribute__((always_inline)) void InputTransform4(const WinogradShape& 
 }
 
 // Row R of A^T applied to m0..m5.
-template <int R>
-inline __attribute__((always_inline)) float At4(float m0, float m1, float m2, float m3, float m4,
-                                                float m5) {
+template <int R, typename T>
+inline __attribute__((always_inline)) T At4(T m0, T m1, T m2, T m3, T m4, T m5) {
   if constexpr (R == 0) return m0 + m1 + m2 + m3 + m4;
   if constexpr (R == 1) return m1 - m2 + 2.0f * (m3 - m4);
   if constexpr (R == 2) return m1 + m2 + 4.0f * (m3 + m4);
   return m1 - m2 + 8.0f * (m3 - m4) + m5;
 }
 
-// Row R of Y = A^T M A for one channel: mc's products lie xi apart.
+// Row R of Y = A^T M A for 16 channels: mt holds the tile's 36 products.
 struct Row4 {
-  float y0, y1, y2, y3;
+  F16 y0, y1, y2, y3;
 };
 template <int R>
-inline __attribute__((always_inline)) Row4 OutputRow4(const float* mc, int64_t xi) {
+inline __attribute__((always_inline)) Row4 OutputRow4(const float* mt) {
   auto column = [&](int l) __attribute__((always_inline)) {
-    return At4<R>(mc[l * xi], mc[(6 + l) * xi], mc[(12 + l) * xi], mc[(18 + l) * xi],
-                  mc[(24 + l) * xi], mc[(30 + l) * xi]);
+    return At4<R>(Load16(mt + 16 * l), Load16(mt + 16 * (6 + l)), Load16(mt + 16 * (12 + l)),
+                  Load16(mt + 16 * (18 + l)), Load16(mt + 16 * (24 + l)),
+                  Load16(mt + 16 * (30 + l)));
   };
-  const float t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3), t4 = column(4),
-              t5 = column(5);
+  const F16 t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3), t4 = column(4),
+            t5 = column(5);
   return {At4<0>(t0, t1, t2, t3, t4, t5), At4<1>(t0, t1, t2, t3, t4, t5),
           At4<2>(t0, t1, t2, t3, t4, t5), At4<3>(t0, t1, t2, t3, t4, t5)};
+}
+
+inline __attribute__((always_inline)) F16 Max16(const F16& a, const F16& b) {
+  return a > b ? a : b;
+}
+
+// 16 channels from c0 on stored at o: whole, or the first cout - c0.
+inline __attribute__((always_inline)) void StoreChannels(float* o, const F16& v, int64_t n) {
+  if (n >= 16) return Store16(o, v);
+  for (int64_t i = 0; i < n; ++i) o[i] = v[i];
 }
 
 // Each tile's 4x4 outputs plus bias, activated; stored (those past the
@@ -189,57 +211,40 @@ inline __attribute__((always_inline)) void OutputTransform4(const WinogradShape&
                                                             const float* bias, const Scratch& k,
                                                             int tb, int64_t tile0, int64_t tiles_w,
                                                             float* y) {
-  const int64_t cout = s.out_channels, cop = s.padded_out(), xi = tb * cop;
+  const int64_t cout = s.out_channels, cop = s.padded_out();
   const int64_t yh = s.y_height(), yw = s.y_width();
   for (int t = 0; t < tb; ++t) {
     const int64_t ty = (tile0 + t) / tiles_w, tx = (tile0 + t) % tiles_w;
-    const float* m = k.m + t * cop;
     auto at = [&](int64_t oy, int64_t ox) {
       return oy < yh && ox < yw ? y + (oy * yw + ox) * cout : k.sink;
     };
-    if constexpr (kPool) {
-      float *o00 = at(2 * ty, 2 * tx), *o01 = at(2 * ty, 2 * tx + 1);
-      float *o10 = at(2 * ty + 1, 2 * tx), *o11 = at(2 * ty + 1, 2 * tx + 1);
-#pragma omp simd
-      for (int64_t c = 0; c < cout; ++c) {
-        const float bc = bias[c];
-        auto act = [&](float v) __attribute__((always_inline)) { return Act<A>(v + bc); };
-        const Row4 r0 = OutputRow4<0>(m + c, xi), r1 = OutputRow4<1>(m + c, xi);
-        o00[c] = Max(Max(act(r0.y0), act(r0.y1)), Max(act(r1.y0), act(r1.y1)));
-        o01[c] = Max(Max(act(r0.y2), act(r0.y3)), Max(act(r1.y2), act(r1.y3)));
-        const Row4 r2 = OutputRow4<2>(m + c, xi), r3 = OutputRow4<3>(m + c, xi);
-        o10[c] = Max(Max(act(r2.y0), act(r2.y1)), Max(act(r3.y0), act(r3.y1)));
-        o11[c] = Max(Max(act(r2.y2), act(r2.y3)), Max(act(r3.y2), act(r3.y3)));
-      }
-    } else {
-      for (int r = 0; r < 4; ++r) {  // a row of outputs at a time
-        float *o0 = at(4 * ty + r, 4 * tx), *o1 = at(4 * ty + r, 4 * tx + 1),
-              *o2 = at(4 * ty + r, 4 * tx + 2), *o3 = at(4 * ty + r, 4 * tx + 3);
-        auto store = [&](int64_t c, const Row4& q) __attribute__((always_inline)) {
-          const float bc = bias[c];
-          o0[c] = Act<A>(q.y0 + bc);
-          o1[c] = Act<A>(q.y1 + bc);
-          o2[c] = Act<A>(q.y2 + bc);
-          o3[c] = Act<A>(q.y3 + bc);
+    for (int64_t c0 = 0; c0 < cop; c0 += 16) {
+      const float* mt = k.m + ((c0 / 16 * tb + t) * 36) * 16;
+      const F16 bc = Load16(bias + c0);
+      const int64_t n = cout - c0;
+      auto act = [&](const F16& v) __attribute__((always_inline)) { return ActV<A>(v + bc); };
+      if constexpr (kPool) {
+        const Row4 r0 = OutputRow4<0>(mt), r1 = OutputRow4<1>(mt);
+        StoreChannels(at(2 * ty, 2 * tx) + c0,
+                      Max16(Max16(act(r0.y0), act(r0.y1)), Max16(act(r1.y0), act(r1.y1))), n);
+        StoreChannels(at(2 * ty, 2 * tx + 1) + c0,
+                      Max16(Max16(act(r0.y2), act(r0.y3)), Max16(act(r1.y2), act(r1.y3))), n);
+        const Row4 r2 = OutputRow4<2>(mt), r3 = OutputRow4<3>(mt);
+        StoreChannels(at(2 * ty + 1, 2 * tx) + c0,
+                      Max16(Max16(act(r2.y0), act(r2.y1)), Max16(act(r3.y0), act(r3.y1))), n);
+        StoreChannels(at(2 * ty + 1, 2 * tx + 1) + c0,
+                      Max16(Max16(act(r2.y2), act(r2.y3)), Max16(act(r3.y2), act(r3.y3))), n);
+      } else {
+        auto store = [&](int64_t oy, const Row4& q) __attribute__((always_inline)) {
+          StoreChannels(at(oy, 4 * tx) + c0, act(q.y0), n);
+          StoreChannels(at(oy, 4 * tx + 1) + c0, act(q.y1), n);
+          StoreChannels(at(oy, 4 * tx + 2) + c0, act(q.y2), n);
+          StoreChannels(at(oy, 4 * tx + 3) + c0, act(q.y3), n);
         };
-        switch (r) {
-          case 0:
-#pragma omp simd
-            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<0>(m + c, xi));
-            break;
-          case 1:
-#pragma omp simd
-            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<1>(m + c, xi));
-            break;
-          case 2:
-#pragma omp simd
-            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<2>(m + c, xi));
-            break;
-          default:
-#pragma omp simd
-            for (int64_t c = 0; c < cout; ++c) store(c, OutputRow4<3>(m + c, xi));
-            break;
-        }
+        store(4 * ty, OutputRow4<0>(mt));
+        store(4 * ty + 1, OutputRow4<1>(mt));
+        store(4 * ty + 2, OutputRow4<2>(mt));
+        store(4 * ty + 3, OutputRow4<3>(mt));
       }
     }
   }
@@ -327,23 +332,27 @@ inline __attribute__((always_inline)) void Products(const WinogradShape& s, cons
   for (int xi = 0; xi < (M + 2) * (M + 2); ++xi) {
     const float* v = k.v + xi * TB * cin;
     const float* uxi = u + xi * cin * cop;
-    float* m = k.m + xi * TB * cop;
+    // Where channels c0 on of product xi go, and M's row stride (Product).
+    auto mat = [&](int64_t c0) __attribute__((always_inline)) {
+      return M == 2 ? k.m + xi * TB * cop + c0 : k.m + (c0 / 16 * TB * 36 + xi) * 16;
+    };
+    const int64_t ldm = M == 2 ? cop : 36 * 16;
     for (int64_t c0 = 0; c0 < cop;) {
       switch (std::min<int64_t>(max_nb, (cop - c0) / 16)) {
         case 4:
-          Product<TB, 4>(v, cin, uxi + c0, cop, m + c0, cop);
+          Product<M, TB, 4>(v, cin, uxi + c0, cop, mat(c0), ldm);
           c0 += 64;
           break;
         case 3:
-          Product<TB, 3>(v, cin, uxi + c0, cop, m + c0, cop);
+          Product<M, TB, 3>(v, cin, uxi + c0, cop, mat(c0), ldm);
           c0 += 48;
           break;
         case 2:
-          Product<TB, 2>(v, cin, uxi + c0, cop, m + c0, cop);
+          Product<M, TB, 2>(v, cin, uxi + c0, cop, mat(c0), ldm);
           c0 += 32;
           break;
         default:
-          Product<TB, 1>(v, cin, uxi + c0, cop, m + c0, cop);
+          Product<M, TB, 1>(v, cin, uxi + c0, cop, mat(c0), ldm);
           c0 += 16;
           break;
       }
@@ -447,10 +456,6 @@ bool WinogradConv(const Graph& graph, const GraphInfo& info, int v, WinogradShap
 }
 
 int WinogradTile(const WinogradShape& s) {
-  // F(4x4) only with the pool fused: its unpooled output transform, 16
-  // stores a channel, does not vectorize yet and loses to F(2x2) (cnn-bn's
-  // conv2 unpooled: 18.8 against 11.6 us on 2 threads).
-  if (!s.pool) return 2;
   // Products: 36 per F(4x4) tile against 16 per F(2x2) tile; F(4x4)'s
   // transforms cost more, and its tiles reach further past the edges.
   const int64_t f2 = 16 * TilesH(s, 2) * TilesW(s, 2), f4 = 36 * TilesH(s, 4) * TilesW(s, 4);

@@ -61,8 +61,8 @@ bool WinogradApplies(const WinogradShape& s);
 // stride-2 max pool after it (FusionPlan).
 bool WinogradConv(const Graph& graph, const GraphInfo& info, int v, WinogradShape* s);
 
-// The tile for this shape, 2 or 4: F(4x4) when it takes fewer products and
-// the pool is fused (its unpooled output transform does not pay yet).
+// The tile for this shape, 2 or 4: F(4x4) when it takes at most 4/5 of
+// F(2x2)'s products.
 int WinogradTile(const WinogradShape& s);
 
 // U = G g G^T of each (ci, co) 3x3 filter g. w: plain (Cout, Cin, 3, 3);

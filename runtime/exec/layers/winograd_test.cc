@@ -112,16 +112,15 @@ TEST(WinogradKernelTest, MatchesTheDefinition) {
 }
 
 TEST(WinogradKernelTest, PicksTheTileOfFewerProducts) {
-  // cnn-bn's conv2, pooled: 16 F(4x4) tiles (576 products) against 49
-  // F(2x2) (784).
+  // cnn-bn's conv2: 16 F(4x4) tiles (576 products) against 49 F(2x2)
+  // (784), pooled or not.
   EXPECT_EQ(WinogradTile(WinogradShape{32, 14, 14, 64, 1, 1, true}), 4);
-  // Unpooled, F(4x4)'s output transform does not pay yet.
-  EXPECT_EQ(WinogradTile(WinogradShape{32, 14, 14, 64, 1, 1, false}), 2);
-  // A pooled 2x2 output: one tile either way, 16 products against 36.
-  EXPECT_EQ(WinogradTile(WinogradShape{32, 2, 2, 64, 1, 1, true}), 2);
-  // Pooled 6x6: 9 F(2x2) tiles (144) against 4 F(4x4) (144): not worth
-  // F(4x4)'s transforms.
-  EXPECT_EQ(WinogradTile(WinogradShape{32, 6, 6, 64, 1, 1, true}), 2);
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 14, 14, 64, 1, 1, false}), 4);
+  // A 2x2 output: one tile either way, 16 products against 36.
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 2, 2, 64, 1, 1, false}), 2);
+  // 6x6: 9 F(2x2) tiles (144) against 4 F(4x4) (144): not worth F(4x4)'s
+  // transforms.
+  EXPECT_EQ(WinogradTile(WinogradShape{32, 6, 6, 64, 1, 1, false}), 2);
 }
 
 TEST(WinogradKernelTest, AppliesOnlyWhereItPays) {
