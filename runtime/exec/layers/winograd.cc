@@ -30,7 +30,7 @@ inline float Max(float a, float b) { return a > b ? a : b; }
 struct Scratch {
   const float* zeros;
   float* v;  // [alpha^2][tiles][Cin]
-  float* m;  // [alpha^2][tiles][co_pad]
+  float* m;  // F(2x2): [16][tiles][co_pad]; F(4x4): [co_pad / 16][tiles][36][16]
   float* sink;
   Scratch(const WinogradShape& s, float* base) {
     const int64_t cin = Round16(s.in_channels), cop = s.padded_out();
@@ -41,7 +41,7 @@ struct Scratch {
   }
 };
 
-// One of the 16 products for TB tiles and 16 * NB output channels:
+// One of the alpha^2 products for TB tiles and 16 * NB output channels:
 // m[t][c] = sum over ci of v[t][ci] * u[ci][c].
 // F(2x2)'s M: [16][tiles][co_pad], m at product xi's first row, ldm =
 // co_pad. F(4x4)'s M: [co_pad / 16][tiles][36][16], so that one tile's 36
