@@ -62,6 +62,24 @@ inline __attribute__((always_inline)) void Product(const float* v, int64_t cin, 
   }
 }
 
+// The (M + 2) x (M + 2) input pixels of F(M x M)'s tile (ty, tx), row-major:
+// each its Cin channels, or the row of zeros past the image's edges.
+template <int M>
+inline __attribute__((always_inline)) void TileInputs(const WinogradShape& s, const float* x,
+                                                      const Scratch& k, int64_t ty, int64_t tx,
+                                                      const float** p) {
+  constexpr int kAlpha = M + 2;
+  for (int i = 0; i < kAlpha; ++i) {
+    const int64_t iy = M * ty - s.pad_h + i;
+    for (int j = 0; j < kAlpha; ++j) {
+      const int64_t ix = M * tx - s.pad_w + j;
+      p[kAlpha * i + j] = iy >= 0 && iy < s.height && ix >= 0 && ix < s.width
+                              ? x + (iy * s.width + ix) * s.in_channels
+                              : k.zeros;
+    }
+  }
+}
+
 // V = B^T d B of each of the block's tiles, every input channel: first
 // down each of the 4 columns of the 4x4 input, then along each row.
 template <int TB>
@@ -72,15 +90,7 @@ inline __attribute__((always_inline)) void InputTransform(const WinogradShape& s
   for (int t = 0; t < TB; ++t) {
     const int64_t ty = (tile0 + t) / tiles_w, tx = (tile0 + t) % tiles_w;
     const float* p[16];
-    for (int i = 0; i < 4; ++i) {
-      const int64_t iy = 2 * ty - s.pad_h + i;
-      for (int j = 0; j < 4; ++j) {
-        const int64_t ix = 2 * tx - s.pad_w + j;
-        p[4 * i + j] = iy >= 0 && iy < s.height && ix >= 0 && ix < s.width
-                           ? x + (iy * s.width + ix) * cin
-                           : k.zeros;
-      }
-    }
+    TileInputs<2>(s, x, k, ty, tx, p);
     float* v = k.v + t * cin;
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
@@ -148,15 +158,7 @@ inline __attribute__((always_inline)) void InputTransform4(const WinogradShape& 
   for (int t = 0; t < TB; ++t) {
     const int64_t ty = (tile0 + t) / tiles_w, tx = (tile0 + t) % tiles_w;
     const float* p[36];
-    for (int i = 0; i < 6; ++i) {
-      const int64_t iy = 4 * ty - s.pad_h + i;
-      for (int j = 0; j < 6; ++j) {
-        const int64_t ix = 4 * tx - s.pad_w + j;
-        p[6 * i + j] = iy >= 0 && iy < s.height && ix >= 0 && ix < s.width
-                           ? x + (iy * s.width + ix) * cin
-                           : k.zeros;
-      }
-    }
+    TileInputs<4>(s, x, k, ty, tx, p);
     float* v = k.v + t * cin;
     InputRow4<0>(p, v, xi, cin);
     InputRow4<1>(p, v, xi, cin);
