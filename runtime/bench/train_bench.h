@@ -26,11 +26,15 @@ struct TrainBenchResult {
   double step_ms_mean = 0;
   double primitive_ms_mean = 0;                     // per step, inside oneDNN primitives
   double kernel_ms_mean = 0;                        // per step, inside our own compute kernels
+  double loss_ms_mean = 0;                          // per step, softmax cross-entropy
+  double update_ms_mean = 0;                        // per step, the optimizer's update
   double overhead_fraction = 0;                     // 1 - (primitive + kernel time) / step time
   std::map<std::string, double> step_breakdown_ms;  // per step: "backward conv1 convolution" -> ms
 };
 
 // One step = forward, softmax cross-entropy, backward, SGD-momentum update.
+// The loss and the update count as time outside compute kernels; the
+// breakdown shows them apart.
 absl::StatusOr<TrainBenchResult> MeasureTrainingThroughput(const Graph& graph,
                                                            const TrainBenchOptions& options);
 

@@ -1,8 +1,12 @@
 #include "runtime/train/optimizer.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
 namespace {
@@ -11,38 +15,105 @@ bool IsWeight(const std::string& key) {
   return key.size() > 7 && key.compare(key.size() - 7, 7, "/weight") == 0;
 }
 
+// Below this many values in all, one thread updates them: a team costs
+// more than it saves.
+constexpr int64_t kParallelValues = 65536;
+
+// One step's tensors as one sequence of values, split into a contiguous
+// range per thread in a single parallel region: a team per tensor would
+// start a team for each (and leave the small ones to one thread), and the
+// update is bound by memory, so every thread should stream its share.
+// fn(i, begin, end) updates values [begin, end) of tensor i.
+template <typename Fn>
+void ForEachShare(const std::vector<int64_t>& sizes, Fn&& fn) {
+  int64_t total = 0;
+  for (int64_t n : sizes) total += n;
+  auto share = [&](int t, int threads) {
+    // Shares start on 16-value (64-byte) boundaries of the sequence.
+    const int64_t lo = total * t / threads / 16 * 16;
+    const int64_t hi = t + 1 == threads ? total : total * (t + 1) / threads / 16 * 16;
+    int64_t base = 0;
+    for (size_t i = 0; i < sizes.size() && base < hi; base += sizes[i], ++i) {
+      const int64_t b = std::max(lo, base), e = std::min(hi, base + sizes[i]);
+      if (b < e) fn(i, b - base, e - base);
+    }
+  };
+  const int threads = total >= kParallelValues ? omp_get_max_threads() : 1;
+  if (threads <= 1) {
+    share(0, 1);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  share(omp_get_thread_num(), omp_get_num_threads());
+}
+
+struct SgdTensor {
+  float* w;
+  const float* g;
+  float* v;  // nullptr without momentum
+  float wd;
+  bool first;  // v holds nothing yet: v = g
+};
+
+// PyTorch's SGD: g += wd * w; v = m * v + g (v = g on the first step);
+// w -= lr * (nesterov ? g + m * v : v).
+EDGENAS_VECTOR_CLONES
+void SgdUpdate(const SgdTensor& t, int64_t begin, int64_t end, float lr, float m, bool nesterov) {
+  float* __restrict w = t.w;
+  const float* __restrict g = t.g;
+  float* __restrict v = t.v;
+  const float wd = t.wd;
+  if (v == nullptr) {
+    for (int64_t i = begin; i < end; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+  } else if (t.first) {
+    const float step = nesterov ? lr * (1 + m) : lr;
+    for (int64_t i = begin; i < end; ++i) {
+      const float gi = g[i] + wd * w[i];
+      v[i] = gi;
+      w[i] -= step * gi;
+    }
+  } else if (nesterov) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float gi = g[i] + wd * w[i];
+      const float vi = m * v[i] + gi;
+      v[i] = vi;
+      w[i] -= lr * (gi + m * vi);
+    }
+  } else {
+    for (int64_t i = begin; i < end; ++i) {
+      const float vi = m * v[i] + (g[i] + wd * w[i]);
+      v[i] = vi;
+      w[i] -= lr * vi;
+    }
+  }
+}
+
 class SgdOptimizer : public Optimizer {
  public:
   explicit SgdOptimizer(const OptimizerOptions& o) : o_(o) {}
 
-  // PyTorch's SGD: g += wd * w; v = m * v + g; w -= lr * (nesterov ? g + m * v : v).
-  void Step(ParamStore* store, const std::map<std::string, ParamTensor>& grads,
-            float lr) override {
+  void Step(ParamStore* store, const std::map<std::string, ParamTensor>& grads, float lr) override {
+    tensors_.clear();
+    sizes_.clear();
+    const float m = o_.momentum;
     for (const auto& [key, grad] : grads) {
       ParamTensor* p = store->Find(key);
       if (p == nullptr || !p->trainable || p->values.size() != grad.values.size()) continue;
       const float wd = (!o_.decay_weights_only || IsWeight(key)) ? o_.weight_decay : 0.0f;
-      const float m = o_.momentum;
-      const int64_t n = p->size();
-      float* w = p->values.data();
-      const float* g = grad.values.data();
-      if (m == 0.0f) {
-#pragma omp parallel for if (n > 65536) schedule(static)
-        for (int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
-        continue;
+      SgdTensor t{p->values.data(), grad.values.data(), nullptr, wd, false};
+      if (m != 0.0f) {
+        std::vector<float>& vel = velocity_[key];
+        t.first = vel.size() != p->values.size();
+        if (t.first) vel.resize(p->values.size());
+        t.v = vel.data();
       }
-      std::vector<float>& vel = velocity_[key];
-      const bool first = vel.size() != size_t(n);
-      if (first) vel.assign(n, 0.0f);
-      float* v = vel.data();
-      const bool nesterov = o_.nesterov;
-#pragma omp parallel for if (n > 65536) schedule(static)
-      for (int64_t i = 0; i < n; ++i) {
-        const float gi = g[i] + wd * w[i];
-        v[i] = first ? gi : m * v[i] + gi;
-        w[i] -= lr * (nesterov ? gi + m * v[i] : v[i]);
-      }
+      tensors_.push_back(t);
+      sizes_.push_back(p->size());
     }
+    const bool nesterov = o_.nesterov;
+    ForEachShare(sizes_, [&](size_t i, int64_t begin, int64_t end) {
+      SgdUpdate(tensors_[i], begin, end, lr, m, nesterov);
+    });
     store->Touch();
   }
 
@@ -51,14 +122,45 @@ class SgdOptimizer : public Optimizer {
  private:
   OptimizerOptions o_;
   std::map<std::string, std::vector<float>> velocity_;
+  std::vector<SgdTensor> tensors_;  // this step's, kept to reuse their memory
+  std::vector<int64_t> sizes_;
 };
+
+struct AdamTensor {
+  float* w;
+  const float* g;
+  float* m;
+  float* v;
+  float wd;
+  float step;     // lr / (1 - beta1^t)
+  float root_c2;  // sqrt(1 - beta2^t)
+};
+
+// Adam (Kingma & Ba) with PyTorch's placement of eps and its L2 decay.
+EDGENAS_VECTOR_CLONES
+void AdamUpdate(const AdamTensor& t, int64_t begin, int64_t end, float b1, float b2, float eps) {
+  float* __restrict w = t.w;
+  const float* __restrict g = t.g;
+  float* __restrict m = t.m;
+  float* __restrict v = t.v;
+  const float wd = t.wd, step = t.step, inv_root_c2 = 1.0f / t.root_c2;
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i] + wd * w[i];
+    const float mi = b1 * m[i] + (1 - b1) * gi;
+    const float vi = b2 * v[i] + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= step * mi / (__builtin_sqrtf(vi) * inv_root_c2 + eps);
+  }
+}
 
 class AdamOptimizer : public Optimizer {
  public:
   explicit AdamOptimizer(const OptimizerOptions& o) : o_(o) {}
 
-  void Step(ParamStore* store, const std::map<std::string, ParamTensor>& grads,
-            float lr) override {
+  void Step(ParamStore* store, const std::map<std::string, ParamTensor>& grads, float lr) override {
+    tensors_.clear();
+    sizes_.clear();
     for (const auto& [key, grad] : grads) {
       ParamTensor* p = store->Find(key);
       if (p == nullptr || !p->trainable || p->values.size() != grad.values.size()) continue;
@@ -71,21 +173,16 @@ class AdamOptimizer : public Optimizer {
       }
       ++s.t;
       const float wd = (!o_.decay_weights_only || IsWeight(key)) ? o_.weight_decay : 0.0f;
-      const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
-      const float c1 = 1.0f - std::pow(b1, float(s.t)), c2 = 1.0f - std::pow(b2, float(s.t));
-      const float step = lr / c1, root_c2 = std::sqrt(c2);
-      float* w = p->values.data();
-      const float* g = grad.values.data();
-      float* m = s.m.data();
-      float* v = s.v.data();
-#pragma omp parallel for if (n > 65536) schedule(static)
-      for (int64_t i = 0; i < n; ++i) {
-        const float gi = g[i] + wd * w[i];
-        m[i] = b1 * m[i] + (1 - b1) * gi;
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        w[i] -= step * m[i] / (std::sqrt(v[i]) / root_c2 + eps);
-      }
+      const float c1 = 1.0f - std::pow(o_.beta1, float(s.t));
+      const float c2 = 1.0f - std::pow(o_.beta2, float(s.t));
+      tensors_.push_back(AdamTensor{p->values.data(), grad.values.data(), s.m.data(), s.v.data(),
+                                    wd, lr / c1, std::sqrt(c2)});
+      sizes_.push_back(n);
     }
+    const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
+    ForEachShare(sizes_, [&](size_t i, int64_t begin, int64_t end) {
+      AdamUpdate(tensors_[i], begin, end, b1, b2, eps);
+    });
     store->Touch();
   }
 
@@ -98,6 +195,8 @@ class AdamOptimizer : public Optimizer {
   };
   OptimizerOptions o_;
   std::map<std::string, State> state_;
+  std::vector<AdamTensor> tensors_;
+  std::vector<int64_t> sizes_;
 };
 
 }  // namespace
@@ -110,7 +209,8 @@ absl::StatusOr<OptimizerOptions::Kind> OptimizerKindFromName(const std::string& 
 }
 
 std::unique_ptr<Optimizer> MakeOptimizer(const OptimizerOptions& options) {
-  if (options.kind == OptimizerOptions::Kind::kAdam) return std::make_unique<AdamOptimizer>(options);
+  if (options.kind == OptimizerOptions::Kind::kAdam)
+    return std::make_unique<AdamOptimizer>(options);
   return std::make_unique<SgdOptimizer>(options);
 }
 

@@ -247,6 +247,8 @@ int RunBench(int argc, char** argv) {
     j["step_ms"] = r->step_ms_median;
     j["primitive_ms"] = r->primitive_ms_mean;
     j["kernel_ms"] = r->kernel_ms_mean;
+    j["loss_ms"] = r->loss_ms_mean;
+    j["update_ms"] = r->update_ms_mean;
     j["overhead_fraction"] = r->overhead_fraction;
     if (profile) {
       std::vector<std::pair<double, std::string>> rows;
