@@ -24,11 +24,15 @@ struct TrainBenchResult {
   double images_per_s = 0;
   double step_ms_median = 0;
   double step_ms_mean = 0;
-  double primitive_ms_mean = 0;                     // per step, inside oneDNN primitives
-  double kernel_ms_mean = 0;                        // per step, inside our own compute kernels
-  double loss_ms_mean = 0;                          // per step, softmax cross-entropy
-  double update_ms_mean = 0;                        // per step, the optimizer's update
-  double overhead_fraction = 0;                     // 1 - (primitive + kernel time) / step time
+  double primitive_ms_mean = 0;  // per step, inside oneDNN primitives
+  double kernel_ms_mean = 0;     // per step, inside our own compute kernels
+  double loss_ms_mean = 0;       // per step, softmax cross-entropy
+  double update_ms_mean = 0;     // per step, the optimizer's update
+  // The median over the steps of 1 - (primitive + kernel time) / step time:
+  // like the throughput, the typical step's. A step in which the host took
+  // a core away for a millisecond (it happens, on a shared host, once in a
+  // few hundred 0.3 ms steps) moved the mean by more than the target.
+  double overhead_fraction = 0;
   std::map<std::string, double> step_breakdown_ms;  // per step: "backward conv1 convolution" -> ms
 };
 

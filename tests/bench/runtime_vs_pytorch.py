@@ -263,7 +263,8 @@ def print_table(rows):
                          f"{e['overhead_fraction']:.3f}",
                          f"{t['train']['variant']} / {t['latency']['variant']}"))
     print("ratio = edgenas/PyTorch training images/s; lower = PyTorch/edgenas batch-1 median; "
-          "overhead = edgenas step time outside compute kernels (oneDNN primitives and our own);\n"
+          "overhead = the median edgenas step's share of time outside compute kernels\n"
+          "(oneDNN primitives and our own; the loss and the optimizer's update count outside);\n"
           "* = other processes competed for the CPUs during the measurement: unreliable")
     print("\nPyTorch variants (train: median step ms; b1: median ms):")
     show = lambda d: ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} FAILED"
