@@ -29,9 +29,9 @@ struct TrainBenchResult {
   double loss_ms_mean = 0;       // per step, softmax cross-entropy
   double update_ms_mean = 0;     // per step, the optimizer's update
   // The median over the steps of 1 - (primitive + kernel time) / step time:
-  // like the throughput, the typical step's. A step in which the host took
-  // a core away for a millisecond (it happens, on a shared host, once in a
-  // few hundred 0.3 ms steps) moved the mean by more than the target.
+  // like the throughput, the typical step's. On a shared host a step now
+  // and then loses a core for a millisecond or more; in 50 steps of 0.3 ms,
+  // one such step moves a figure taken from the means by several points.
   double overhead_fraction = 0;
   std::map<std::string, double> step_breakdown_ms;  // per step: "backward conv1 convolution" -> ms
 };
