@@ -350,8 +350,13 @@ TEST_P(OpTest, TrainingForwardMatchesReference) {
   ExpectForwardMatchesReference(BuildCase(GetParam()), NetMode::kTrain, 3);
 }
 
+// Batch 3: at batch 2 a batch norm's two normalized values are +-1 and its
+// input gradient (1 - xhat^2)(dy0 - dy1) / 2 all but vanishes, except for a
+// unit of near-zero variance, which amplifies rounding by 1 / sqrt(eps):
+// dense_wide_folded_bn's stem bias (true gradient 0) then came out at up to
+// 1.3e-3 with one summation order of fc1's forward and 3e-6 with another.
 TEST_P(OpTest, GradientsMatchFiniteDifferences) {
-  ExpectGradientsMatchFiniteDifferences(BuildCase(GetParam()), 2, 12);
+  ExpectGradientsMatchFiniteDifferences(BuildCase(GetParam()), 3, 12);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::ValuesIn(OpCases()),
