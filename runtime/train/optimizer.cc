@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
@@ -23,31 +24,25 @@ constexpr int64_t kParallelValues = 65536;
 // range per thread in a single parallel region: a team per tensor would
 // start a team for each (and leave the small ones to one thread), and the
 // update is bound by memory, so every thread should stream its share.
-// fn(i, begin, end) updates values [begin, end) of tensor i.
-template <typename Fn>
-void ForEachShare(const std::vector<int64_t>& sizes, Fn&& fn) {
+// fn(i, begin, end) updates values [begin, end) of tensors[i] (n values).
+template <typename Tensor, typename Fn>
+void ForEachShare(const std::vector<Tensor>& tensors, Fn&& fn) {
   int64_t total = 0;
-  for (int64_t n : sizes) total += n;
-  auto share = [&](int t, int threads) {
+  for (const Tensor& t : tensors) total += t.n;
+  ParallelRun(total >= kParallelValues ? omp_get_max_threads() : 1, [&](int t, int threads) {
     // Shares start on 16-value (64-byte) boundaries of the sequence.
     const int64_t lo = total * t / threads / 16 * 16;
     const int64_t hi = t + 1 == threads ? total : total * (t + 1) / threads / 16 * 16;
     int64_t base = 0;
-    for (size_t i = 0; i < sizes.size() && base < hi; base += sizes[i], ++i) {
-      const int64_t b = std::max(lo, base), e = std::min(hi, base + sizes[i]);
+    for (size_t i = 0; i < tensors.size() && base < hi; base += tensors[i].n, ++i) {
+      const int64_t b = std::max(lo, base), e = std::min(hi, base + tensors[i].n);
       if (b < e) fn(i, b - base, e - base);
     }
-  };
-  const int threads = total >= kParallelValues ? omp_get_max_threads() : 1;
-  if (threads <= 1) {
-    share(0, 1);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  share(omp_get_thread_num(), omp_get_num_threads());
+  });
 }
 
 struct SgdTensor {
+  int64_t n;
   float* w;
   const float* g;
   float* v;  // nullptr without momentum
@@ -94,13 +89,12 @@ class SgdOptimizer : public Optimizer {
 
   void Step(ParamStore* store, const std::map<std::string, ParamTensor>& grads, float lr) override {
     tensors_.clear();
-    sizes_.clear();
     const float m = o_.momentum;
     for (const auto& [key, grad] : grads) {
       ParamTensor* p = store->Find(key);
       if (p == nullptr || !p->trainable || p->values.size() != grad.values.size()) continue;
       const float wd = (!o_.decay_weights_only || IsWeight(key)) ? o_.weight_decay : 0.0f;
-      SgdTensor t{p->values.data(), grad.values.data(), nullptr, wd, false};
+      SgdTensor t{p->size(), p->values.data(), grad.values.data(), nullptr, wd, false};
       if (m != 0.0f) {
         std::vector<float>& vel = velocity_[key];
         t.first = vel.size() != p->values.size();
@@ -108,10 +102,9 @@ class SgdOptimizer : public Optimizer {
         t.v = vel.data();
       }
       tensors_.push_back(t);
-      sizes_.push_back(p->size());
     }
     const bool nesterov = o_.nesterov;
-    ForEachShare(sizes_, [&](size_t i, int64_t begin, int64_t end) {
+    ForEachShare(tensors_, [&](size_t i, int64_t begin, int64_t end) {
       SgdUpdate(tensors_[i], begin, end, lr, m, nesterov);
     });
     store->Touch();
@@ -123,10 +116,10 @@ class SgdOptimizer : public Optimizer {
   OptimizerOptions o_;
   std::map<std::string, std::vector<float>> velocity_;
   std::vector<SgdTensor> tensors_;  // this step's, kept to reuse their memory
-  std::vector<int64_t> sizes_;
 };
 
 struct AdamTensor {
+  int64_t n;
   float* w;
   const float* g;
   float* m;
@@ -160,7 +153,6 @@ class AdamOptimizer : public Optimizer {
 
   void Step(ParamStore* store, const std::map<std::string, ParamTensor>& grads, float lr) override {
     tensors_.clear();
-    sizes_.clear();
     for (const auto& [key, grad] : grads) {
       ParamTensor* p = store->Find(key);
       if (p == nullptr || !p->trainable || p->values.size() != grad.values.size()) continue;
@@ -175,12 +167,11 @@ class AdamOptimizer : public Optimizer {
       const float wd = (!o_.decay_weights_only || IsWeight(key)) ? o_.weight_decay : 0.0f;
       const float c1 = 1.0f - std::pow(o_.beta1, float(s.t));
       const float c2 = 1.0f - std::pow(o_.beta2, float(s.t));
-      tensors_.push_back(AdamTensor{p->values.data(), grad.values.data(), s.m.data(), s.v.data(),
+      tensors_.push_back(AdamTensor{n, p->values.data(), grad.values.data(), s.m.data(), s.v.data(),
                                     wd, lr / c1, std::sqrt(c2)});
-      sizes_.push_back(n);
     }
     const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
-    ForEachShare(sizes_, [&](size_t i, int64_t begin, int64_t end) {
+    ForEachShare(tensors_, [&](size_t i, int64_t begin, int64_t end) {
       AdamUpdate(tensors_[i], begin, end, b1, b2, eps);
     });
     store->Touch();
@@ -196,7 +187,6 @@ class AdamOptimizer : public Optimizer {
   OptimizerOptions o_;
   std::map<std::string, State> state_;
   std::vector<AdamTensor> tensors_;
-  std::vector<int64_t> sizes_;
 };
 
 }  // namespace

@@ -110,38 +110,39 @@ class DenseLayer : public Layer {
   void BuildTrainingMatmul(NetBuilder& b, const dnnl::memory& bias) {
     const int64_t features = wdims_[1], units = wdims_[0];
     const MemDesc wt_md({features, units}, dt::f32, {1, features});
-    const MemDesc bias_md = PlainDesc({1, units});
-    const MemDesc dst_md = fwd_pd_.dst_desc();
-    auto desc = has_bias_ ? dnnl::matmul::desc(src_.get_desc(), wt_md, bias_md, dst_md)
-                          : dnnl::matmul::desc(src_.get_desc(), wt_md, dst_md);
-    dnnl::matmul::primitive_desc pd(desc, CpuEngine());
-    Args args{{DNNL_ARG_SRC, src_},
-              {DNNL_ARG_WEIGHTS, b.ParamView(weights_, wt_md)},
-              {DNNL_ARG_DST, b.Out().mem}};
-    if (has_bias_) args[DNNL_ARG_BIAS] = b.ParamView(bias, bias_md);
-    b.Forward(dnnl::matmul(pd), std::move(args));
+    dnnl::matmul::primitive_desc pd = MatmulPd(wt_md, fwd_pd_.dst_desc(), {});
+    ForwardMatmul(b, pd, b.ParamView(weights_, wt_md),
+                  has_bias_ ? b.ParamView(bias, MatmulBiasDesc()) : dnnl::memory());
   }
 
   // y = x W^T + b as a matmul: its weights are W^T (features x units). The
   // store's W (units x features, plain) is reordered into the matmul's
   // layout seen with its axes swapped, so the bytes are W^T's.
   absl::Status BuildMatmul(NetBuilder& b, const dnnl::primitive_attr& attr) {
-    const int64_t features = wdims_[1], units = wdims_[0];
-    const MemDesc bias_md = PlainDesc({1, units});
-    auto desc = has_bias_ ? dnnl::matmul::desc(src_.get_desc(), AnyDesc({features, units}), bias_md,
-                                               AnyDesc(b.OutDims()))
-                          : dnnl::matmul::desc(src_.get_desc(), AnyDesc({features, units}),
-                                               AnyDesc(b.OutDims()));
-    dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
-    LayerWeights w =
-        LoadWeights(b, pd.weights_desc().permute_axes({1, 0}), bias_md, b.node().dense.bias);
+    dnnl::matmul::primitive_desc pd =
+        MatmulPd(AnyDesc({wdims_[1], wdims_[0]}), AnyDesc(b.OutDims()), attr);
+    LayerWeights w = LoadWeights(b, pd.weights_desc().permute_axes({1, 0}), MatmulBiasDesc(),
+                                 b.node().dense.bias);
     b.SetOutput(pd.dst_desc());
-    Args args{{DNNL_ARG_SRC, src_},
-              {DNNL_ARG_WEIGHTS, b.ParamView(w.weights, pd.weights_desc())},
-              {DNNL_ARG_DST, b.Out().mem}};
-    if (has_bias_) args[DNNL_ARG_BIAS] = w.bias;
-    b.Forward(dnnl::matmul(pd), std::move(args));
+    ForwardMatmul(b, pd, b.ParamView(w.weights, pd.weights_desc()), w.bias);
     return absl::OkStatus();
+  }
+
+  // The matmul of src_ by weights wt_md (features x units), with the bias
+  // (MatmulBiasDesc) when the layer has one.
+  dnnl::matmul::primitive_desc MatmulPd(const MemDesc& wt_md, const MemDesc& dst_md,
+                                        const dnnl::primitive_attr& attr) const {
+    auto desc = has_bias_ ? dnnl::matmul::desc(src_.get_desc(), wt_md, MatmulBiasDesc(), dst_md)
+                          : dnnl::matmul::desc(src_.get_desc(), wt_md, dst_md);
+    return dnnl::matmul::primitive_desc(desc, attr, CpuEngine());
+  }
+  MemDesc MatmulBiasDesc() const { return PlainDesc({1, wdims_[0]}); }
+
+  void ForwardMatmul(NetBuilder& b, const dnnl::matmul::primitive_desc& pd,
+                     const dnnl::memory& weights, const dnnl::memory& bias) {
+    Args args{{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, b.Out().mem}};
+    if (has_bias_) args[DNNL_ARG_BIAS] = bias;
+    b.Forward(dnnl::matmul(pd), std::move(args));
   }
 
   // Batch 1: our matrix-vector kernel (gemv.h), when it applies every
