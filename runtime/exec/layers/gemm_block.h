@@ -13,14 +13,16 @@
 
 namespace edgenas {
 
-// a: row t at a + t * lda, k floats; b: row i at b + i * ldb, its vector j
-// (columns [16 j, 16 j + 16)) at b + i * ldb + j * bj: bj = 16 when B's
-// rows are contiguous, or B stored in column blocks of 16 ([n / 16][k][16],
-// ldb = 16, bj = 16 k), where a block's k x 64 floats lie in four streams.
+// a: row t at a + t * lda, its k values ka apart; b: row i at b + i * ldb,
+// its vector j (columns [16 j, 16 j + 16)) at b + i * ldb + j * bj: bj = 16
+// when B's rows are contiguous, or B stored in column blocks of 16
+// ([n / 16][k][16], ldb = 16, bj = 16 k), where a block's k x 64 floats lie
+// in four streams.
 template <int TB, int NB, typename Out>
-inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t lda, int64_t k,
-                                                         const float* b, int64_t ldb, int64_t bj,
-                                                         Out&& out) {
+inline __attribute__((always_inline)) void MultiplyBlockStrided(const float* a, int64_t lda,
+                                                                int64_t ka, int64_t k,
+                                                                const float* b, int64_t ldb,
+                                                                int64_t bj, Out&& out) {
   F16 acc[TB][NB];
 #pragma GCC unroll 16
   for (int t = 0; t < TB; ++t)
@@ -32,7 +34,7 @@ inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t
     for (int j = 0; j < NB; ++j) w[j] = Load16(b + i * ldb + j * bj);
 #pragma GCC unroll 16
     for (int t = 0; t < TB; ++t) {
-      const float x = a[t * lda + i];
+      const float x = a[t * lda + i * ka];
 #pragma GCC unroll 4
       for (int j = 0; j < NB; ++j) acc[t][j] += x * w[j];
     }
@@ -41,6 +43,14 @@ inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t
   for (int t = 0; t < TB; ++t)
 #pragma GCC unroll 4
     for (int j = 0; j < NB; ++j) out(t, j, acc[t][j]);
+}
+
+// The same with A's rows contiguous (ka = 1).
+template <int TB, int NB, typename Out>
+inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t lda, int64_t k,
+                                                         const float* b, int64_t ldb, int64_t bj,
+                                                         Out&& out) {
+  MultiplyBlockStrided<TB, NB>(a, lda, 1, k, b, ldb, bj, out);
 }
 
 // Vectors of 16 columns a block may hold (NB): four need AVX-512's 32

@@ -8,6 +8,7 @@
 #include "runtime/exec/layers/parallel.h"
 #include "runtime/exec/layers/vec16.h"
 #include "runtime/exec/layers/vector_clones.h"
+#include "runtime/exec/layers/winograd_f4.h"
 
 namespace edgenas {
 namespace {
@@ -113,19 +114,6 @@ inline __attribute__((always_inline)) void InputTransform(const WinogradShape& s
   }
 }
 
-// F(4x4, 3x3): row I of B^T applied to z0..z5 (the inverse transform's
-// points 0, 1, -1, 2, -2 and infinity).
-template <int I>
-inline __attribute__((always_inline)) float Bt4(float z0, float z1, float z2, float z3, float z4,
-                                                float z5) {
-  if constexpr (I == 0) return 4.0f * z0 - 5.0f * z2 + z4;
-  if constexpr (I == 1) return z3 + z4 - 4.0f * (z1 + z2);
-  if constexpr (I == 2) return 4.0f * (z1 - z2) + z4 - z3;
-  if constexpr (I == 3) return 2.0f * (z3 - z1) + z4 - z2;
-  if constexpr (I == 4) return 2.0f * (z1 - z3) + z4 - z2;
-  return 4.0f * z1 - 5.0f * z3 + z5;
-}
-
 // Row I of V = B^T d B, every input channel: row I of B^T d (a combination
 // of d's rows, each of its 6 columns), then that row times B. p: the 36
 // input pixels, row-major.
@@ -167,15 +155,6 @@ inline __attribute__((always_inline)) void InputTransform4(const WinogradShape& 
     InputRow4<4>(p, v, xi, cin);
     InputRow4<5>(p, v, xi, cin);
   }
-}
-
-// Row R of A^T applied to m0..m5.
-template <int R, typename T>
-inline __attribute__((always_inline)) T At4(T m0, T m1, T m2, T m3, T m4, T m5) {
-  if constexpr (R == 0) return m0 + m1 + m2 + m3 + m4;
-  if constexpr (R == 1) return m1 - m2 + 2.0f * (m3 - m4);
-  if constexpr (R == 2) return m1 + m2 + 4.0f * (m3 + m4);
-  return m1 - m2 + 8.0f * (m3 - m4) + m5;
 }
 
 // Row R of Y = A^T M A for 16 channels: mt holds the tile's 36 products.
@@ -467,12 +446,7 @@ int WinogradTile(const WinogradShape& s) {
 // U = G g G^T of F(4x4, 3x3), computed in double.
 void WinogradWeights4(const WinogradShape& s, const float* w, float* u) {
   const int64_t cin = s.in_channels, cout = s.out_channels, cop = s.padded_out();
-  static constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
-                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                      {0, 0, 1}};
+  const auto& kG = kWinogradG4;
   for (int64_t co = 0; co < cout; ++co) {
     for (int64_t ci = 0; ci < cin; ++ci) {
       const float* g = w + (co * cin + ci) * 9;
