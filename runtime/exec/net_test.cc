@@ -365,8 +365,9 @@ INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::ValuesIn(OpCases()),
                          });
 
 // Training at batch 16 or more runs a 3x3 stride-1 conv of 16+ channels
-// with Winograd forward and backward data on AVX-512 (conv_layer.cc); the op
-// cases above (batch 2 and 3) stay direct.
+// with Winograd: our kernels (winograd_train.h) where the padding is 1 and
+// the channels come in blocks of 16, else oneDNN's forward and backward data
+// on AVX-512 (conv_layer.cc); the op cases above (batch 3) stay direct.
 TEST(WinogradTest, TrainingAtBatch16MatchesReferenceAndFiniteDifferences) {
   Graph g;
   g.input = Shape3{3, 9, 9};
@@ -375,6 +376,33 @@ TEST(WinogradTest, TrainingAtBatch16MatchesReferenceAndFiniteDifferences) {
   b.Dense("fc", b.Conv("c", Stem(b, 16), 24, 3, 1, 1), 5);
   ExpectForwardMatchesReference(g, NetMode::kTrain, 16);
   ExpectGradientsMatchFiniteDifferences(g, 16, 12);
+}
+
+// Ours: c (16 -> 32, bias, 9x9: the edge tiles reach past the image) and d
+// (32 -> 16, no bias) run winograd_train.h's three kernels, forward,
+// backward data (d's into c, c's into the stem) and weights.
+TEST(WinogradTest, OurTrainingKernelsMatchReferenceAndFiniteDifferences) {
+  Graph g;
+  g.input = Shape3{3, 9, 9};
+  g.num_classes = 5;
+  GraphBuilder b(&g);
+  const std::string c = b.Conv("c", Stem(b, 16), 32, 3, 1, 1);
+  b.Dense("fc", b.Conv("d", b.Act("r", c, OpKind::kRelu), 16, 3, 1, 1, 1, /*bias=*/false), 5);
+  ExpectForwardMatchesReference(g, NetMode::kTrain, 16);
+  ExpectGradientsMatchFiniteDifferences(g, 16, 12);
+
+  GraphInfo info = *AnalyzeGraph(g);
+  ParamStore store = RandomParams(g, info, 1);
+  auto net = CompiledNet::Create(g, &store, NetOptions{NetMode::kTrain, 16, 1, true});
+  ASSERT_TRUE(net.ok()) << net.status();
+  const std::vector<float> input = RandomInput(g, 16, 2), dlogits(16 * 5, 0.1f);
+  (*net)->Forward(input.data());
+  (*net)->Backward(dlogits.data());
+  const std::map<std::string, double>& steps = (*net)->profile().by_step;
+  for (const char* step : {"forward c winograd_train", "backward c winograd_train_data",
+                           "backward c winograd_train_weights", "forward d winograd_train",
+                           "backward d winograd_train_data", "backward d winograd_train_weights"})
+    EXPECT_TRUE(steps.count(step)) << step;
 }
 
 class PresetTest : public ::testing::TestWithParam<std::string> {};
