@@ -4,7 +4,9 @@
 //   Y = A^T [ (G g G^T) . (B^T d B) ] A
 // for a 6x6 input tile d, a 3x3 filter g and a 4x4 output tile Y.
 // Each function applies one row of a matrix to a column of values; T is a
-// float or a vector of floats (vec16.h).
+// float or a vector of floats (vec16.h), taken by reference: a 64-byte
+// vector passed by value in a function of external linkage draws GCC's
+// note on the ABI, which vec16.h's pragma does not silence here.
 #ifndef EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_F4_H_
 #define EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_F4_H_
 
@@ -12,7 +14,8 @@ namespace edgenas {
 
 // Row I of B^T (6x6) applied to z0..z5.
 template <int I, typename T>
-inline __attribute__((always_inline)) T Bt4(T z0, T z1, T z2, T z3, T z4, T z5) {
+inline __attribute__((always_inline)) T Bt4(const T& z0, const T& z1, const T& z2, const T& z3,
+                                            const T& z4, const T& z5) {
   if constexpr (I == 0) return 4.0f * z0 - 5.0f * z2 + z4;
   if constexpr (I == 1) return z3 + z4 - 4.0f * (z1 + z2);
   if constexpr (I == 2) return 4.0f * (z1 - z2) + z4 - z3;
@@ -23,7 +26,8 @@ inline __attribute__((always_inline)) T Bt4(T z0, T z1, T z2, T z3, T z4, T z5) 
 
 // Row R of A^T (4x6) applied to m0..m5.
 template <int R, typename T>
-inline __attribute__((always_inline)) T At4(T m0, T m1, T m2, T m3, T m4, T m5) {
+inline __attribute__((always_inline)) T At4(const T& m0, const T& m1, const T& m2, const T& m3,
+                                            const T& m4, const T& m5) {
   if constexpr (R == 0) return m0 + m1 + m2 + m3 + m4;
   if constexpr (R == 1) return m1 - m2 + 2.0f * (m3 - m4);
   if constexpr (R == 2) return m1 + m2 + 4.0f * (m3 + m4);
@@ -33,7 +37,7 @@ inline __attribute__((always_inline)) T At4(T m0, T m1, T m2, T m3, T m4, T m5) 
 // Row K of A (6x4, A^T's transpose) applied to d0..d3: the weight gradient
 // takes A dY A^T of a 4x4 output-gradient tile dY.
 template <int K, typename T>
-inline __attribute__((always_inline)) T A4(T d0, T d1, T d2, T d3) {
+inline __attribute__((always_inline)) T A4(const T& d0, const T& d1, const T& d2, const T& d3) {
   if constexpr (K == 0) return d0;
   if constexpr (K == 1) return d0 + d1 + d2 + d3;
   if constexpr (K == 2) return d0 - d1 + d2 - d3;

@@ -67,12 +67,14 @@ inline TilePos Locate(const Conv& c, int64_t tile) {
 }
 
 // Asks for the lines of `rows` x `cols` pixels of one channel block from
-// (y0, x0) on, inside the image: 16 floats each, a line (nChw16c is
-// 64-byte aligned). The kernels ask for the next
-// chunk's inputs (and the chunk's outputs) while the products run, so that
+// (y0, x0) on: 16 floats each, one line where the tensor is 64-byte aligned
+// (oneDNN's memory is). The kernels ask for the next chunk's inputs, and
+// the forward for the chunk's outputs, while the products run, so that
 // memory's latency overlaps the arithmetic: cnn-bn's tensors (1.6 and 3.2
-// MB) come from L3 or DRAM, and the chunks' reads and writes, done between
-// products, left the cores waiting on them.
+// MB at batch 64) come from L3 or DRAM, and without this the chunks' reads
+// and writes, done between the products, left the cores waiting. Harness,
+// cnn-bn's conv2, 2 threads, tensors cycled through 48 MB: forward 0.72 ->
+// 0.58 ms, backward data 0.78 -> 0.61, weights 0.91 -> 0.67.
 template <bool kWrite>
 inline __attribute__((always_inline)) void FetchPixels(const Conv& c, const float* plane,
                                                        int64_t y0, int64_t x0, int rows, int cols) {

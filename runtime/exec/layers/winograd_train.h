@@ -30,7 +30,6 @@ namespace edgenas {
 
 struct WinogradTrainShape {
   int64_t batch = 1, in_channels = 16, out_channels = 16, height = 1, width = 1;
-  int64_t tiles() const { return batch * ((height + 3) / 4) * ((width + 3) / 4); }
   // Floats of the transformed weights: 36 x Cin x Cout.
   int64_t u_floats() const { return 36 * in_channels * out_channels; }
   // Floats of scratch space the three calls need on `parts` threads.
