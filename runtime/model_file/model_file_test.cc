@@ -22,11 +22,13 @@
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_json.h"
 #include "runtime/graph/random_graph.h"
+#include "runtime/testing/random_values.h"
 
 namespace edgenas {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::RandomInput;
 
 constexpr size_t kHeaderSize = 24;  // magic, version, body length, CRC
 
@@ -56,14 +58,6 @@ Model RandomModel(const Graph& graph, uint64_t seed) {
                            {"seed", std::to_string(seed)},
                            {"note", std::string("a NUL \0, \xc3\xa9 and \xe2\x82\xac", 19)}};
   return m;
-}
-
-std::vector<float> RandomInput(const Graph& g, int batch, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> n(0.0f, 1.0f);
-  std::vector<float> x(size_t(batch) * g.input.channels * g.input.height * g.input.width);
-  for (float& v : x) v = n(rng);
-  return x;
 }
 
 // batch x classes outputs of an inference net.

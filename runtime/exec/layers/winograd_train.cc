@@ -53,6 +53,18 @@ struct Work {
   }
 };
 
+// G of winograd_f4.h in float, for U = G g G^T and dw = G^T dU G.
+struct FloatG {
+  float v[6][3];
+};
+constexpr FloatG MakeFloatG() {
+  FloatG g{};
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 3; ++j) g.v[i][j] = static_cast<float>(kWinogradG4[i][j]);
+  return g;
+}
+constexpr FloatG kG = MakeFloatG();
+
 struct TilePos {
   int64_t n, ty, tx;
   int rows, cols;  // of its 4x4 outputs inside the image
@@ -109,6 +121,32 @@ inline __attribute__((always_inline)) void Bt4All(const F16* z, F16* out) {
   out[5] = Bt4<5>(z[0], z[1], z[2], z[3], z[4], z[5]);
 }
 
+// out[6 i + j] (stride floats apart) = (T d T^T)[i][j] for an N x N tile d
+// of 16-channel vectors and the 6 x N matrix T whose rows `rows` applies to
+// a column of N values: B^T d B of an input tile, A dY A^T of an output
+// gradient's. Columns first, then rows.
+template <int N, typename Rows>
+inline __attribute__((always_inline)) void TransformTile(const F16 (&d)[N][N], Rows rows,
+                                                         float* out, int64_t stride) {
+  F16 t[6][N];  // t[i][j]: row i of T d, column j
+#pragma GCC unroll 6
+  for (int j = 0; j < N; ++j) {
+    F16 z[N], col[6];
+#pragma GCC unroll 6
+    for (int i = 0; i < N; ++i) z[i] = d[i][j];
+    rows(z, col);
+#pragma GCC unroll 6
+    for (int i = 0; i < 6; ++i) t[i][j] = col[i];
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < 6; ++i) {
+    F16 row[6];
+    rows(t[i], row);
+#pragma GCC unroll 6
+    for (int j = 0; j < 6; ++j) Store16(out + (6 * i + j) * stride, row[j]);
+  }
+}
+
 // V = B^T d B of the 6x6 input block of tile p, every channel, into row r of
 // the chunk's V.
 inline __attribute__((always_inline)) void InputTile(const Conv& c, const float* x, const Work& k,
@@ -124,25 +162,15 @@ inline __attribute__((always_inline)) void InputTile(const Conv& c, const float*
   }
   for (int64_t cb = 0; cb < blocks; ++cb) {
     const float* base = x + (p.n * blocks + cb) * plane;
-    F16 t[6][6];  // t[i][j]: row i of B^T d, column j
+    F16 d[6][6];
 #pragma GCC unroll 6
-    for (int j = 0; j < 6; ++j) {
-      F16 z[6], col[6];
+    for (int i = 0; i < 6; ++i)
 #pragma GCC unroll 6
-      for (int i = 0; i < 6; ++i)
-        z[i] = off[6 * i + j] >= 0 ? Load16(base + off[6 * i + j]) : F16{};
-      Bt4All(z, col);
-#pragma GCC unroll 6
-      for (int i = 0; i < 6; ++i) t[i][j] = col[i];
-    }
-    float* v = k.v + r * c.cin + cb * 16;
-#pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i) {
-      F16 row[6];
-      Bt4All(t[i], row);
-#pragma GCC unroll 6
-      for (int j = 0; j < 6; ++j) Store16(v + (6 * i + j) * xi_stride, row[j]);
-    }
+      for (int j = 0; j < 6; ++j)
+        d[i][j] = off[6 * i + j] >= 0 ? Load16(base + off[6 * i + j]) : F16{};
+    TransformTile<6>(
+        d, [](const F16* z, F16* o) __attribute__((always_inline)) { Bt4All(z, o); },
+        k.v + r * c.cin + cb * 16, xi_stride);
   }
 }
 
@@ -242,9 +270,7 @@ void ConvShare(const Conv& c, const float* x, const float* u, const float* bias,
 EDGENAS_VECTOR_CLONES
 void UShare(const float* w, int64_t rows, int64_t cols, int64_t rs, int64_t cs, bool flip,
             int64_t r0, int64_t r1, float* u) {
-  float gm[6][3];
-  for (int i = 0; i < 6; ++i)
-    for (int j = 0; j < 3; ++j) gm[i][j] = static_cast<float>(kWinogradG4[i][j]);
+  const auto& gm = kG.v;
   for (int64_t r = r0; r < r1; ++r) {
     for (int64_t c0 = 0; c0 < cols; c0 += 16) {
       float taps[9][16];
@@ -317,23 +343,9 @@ inline __attribute__((always_inline)) void GradTile(const Conv& c, const float* 
         sum += d[i][j];
       }
     Store16(k.db + cb * 16, Load16(k.db + cb * 16) + sum);
-    F16 a[6][4];  // a[i][j]: row i of A dY, column j
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      const F16 z[4] = {d[0][j], d[1][j], d[2][j], d[3][j]};
-      F16 col[6];
-      A4All(z, col);
-#pragma GCC unroll 6
-      for (int i = 0; i < 6; ++i) a[i][j] = col[i];
-    }
-    float* nr = k.m + r * c.cout + cb * 16;
-#pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i) {
-      F16 row[6];
-      A4All(a[i], row);
-#pragma GCC unroll 6
-      for (int j = 0; j < 6; ++j) Store16(nr + (6 * i + j) * xi_stride, row[j]);
-    }
+    TransformTile<4>(
+        d, [](const F16* z, F16* o) __attribute__((always_inline)) { A4All(z, o); },
+        k.m + r * c.cout + cb * 16, xi_stride);
   }
 }
 
@@ -405,9 +417,7 @@ void WeightShare(const Conv& c, const float* x, const float* dy, const Work& k, 
 // channels [ci0, ci1).
 EDGENAS_VECTOR_CLONES
 void FinishShare(const Conv& c, float* scratch, int parts, int64_t ci0, int64_t ci1, float* dw) {
-  float gm[6][3];
-  for (int i = 0; i < 6; ++i)
-    for (int j = 0; j < 3; ++j) gm[i][j] = static_cast<float>(kWinogradG4[i][j]);
+  const auto& gm = kG.v;
   for (int64_t ci = ci0; ci < ci1; ++ci) {
     for (int64_t c0 = 0; c0 < c.cout; c0 += 16) {
       F16 g[36];
