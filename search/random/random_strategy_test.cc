@@ -294,6 +294,25 @@ TEST(RandomStrategyTest, RefusesACorruptCheckpoint) {
   EXPECT_EQ(missing.fitness_calls(), 0);
 }
 
+// The sequence a seed draws is part of the contract: a job resumed by a
+// newer edgenas, or compared with an older run, draws the same graphs.
+// Pinned on 769c4e1 (the default space, and the quickstart's e2e space).
+TEST(RandomStrategyTest, PinnedSequenceOfTheFirstDraws) {
+  const std::vector<std::string> default_space = UninterruptedRun(1, 6, 2);
+  const std::vector<std::string> want_default = {
+      "0af7603acc6643f1589725bd93828224", "bec83eb34095e85511dc2666ec8a19c7",
+      "70ff44340b2cc004268b044713b92dbc", "0b5e2f2b3c62b0552050164b2887222a",
+      "183243f36c2a36b9eb29b4b0c7e91b69", "9bcd2896068fb053007fa0bef3760109"};
+  EXPECT_EQ(default_space, want_default);
+
+  InMemorySearchContext small(Settings(7, 4), ToyFitness);
+  ASSERT_TRUE(Random({{"batch", 2}, {"space", {{"max_mflops", 5}}}})->Run(small).ok());
+  const std::vector<std::string> want_small = {
+      "fc4e415c07aa9f5623865a184ad3a31f", "58ac11c24eade61f9b816708ebd35655",
+      "d4c7fb5e62a610835f40dc662b0d310c", "11ac2a4196a671f9e22999644d80e1b0"};
+  EXPECT_EQ(Hashes(small.results()), want_small);
+}
+
 TEST(RandomStrategyTest, BadParamsAreRefusedNamingTheField) {
   const std::pair<const char*, const char*> cases[] = {
       {"[]", "parameters: must be a JSON object"},
