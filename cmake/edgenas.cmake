@@ -55,15 +55,21 @@ function(edgenas_check_arrows)
   endforeach()
 endfunction()
 
-# edgenas_part(NAME DIR): the library of one part from every .cc under DIR
-# that is not a test or a main, and one test binary from its *_test.cc files.
-function(edgenas_part_sources dir out_srcs out_tests)
+# edgenas_part_sources(DIR SRCS TESTS TESTING): the sources of one part.
+# Folders say what a file is for: code under a testing/ folder helps tests
+# only (TESTING: a library that tests link and binaries never do); *_test.cc
+# files are the part's tests; the rest, but for mains and the CLI, which are
+# listed by hand, is the part's library.
+function(edgenas_part_sources dir out_srcs out_tests out_testing)
   file(GLOB_RECURSE all CONFIGURE_DEPENDS ${dir}/*.cc)
   set(srcs "")
   set(tests "")
+  set(testing "")
   foreach(f ${all})
     if(f MATCHES "_test\\.cc$")
       list(APPEND tests ${f})
+    elseif(f MATCHES "/testing/")
+      list(APPEND testing ${f})
     elseif(f MATCHES "_main\\.cc$" OR f MATCHES "/cli/" OR f MATCHES "_fuzz\\.cc$")
       # executables are listed by hand
     else()
@@ -72,4 +78,5 @@ function(edgenas_part_sources dir out_srcs out_tests)
   endforeach()
   set(${out_srcs} ${srcs} PARENT_SCOPE)
   set(${out_tests} ${tests} PARENT_SCOPE)
+  set(${out_testing} ${testing} PARENT_SCOPE)
 endfunction()

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "runtime/exec/dnnl_util.h"
 #include "runtime/util/flags.h"
 #include "worker/enroll/worker_state.h"
+#include "worker/loop/grpc_transport.h"
 #include "worker/loop/task_loop.h"
 #include "worker/measure/fingerprint.h"
 
@@ -79,14 +81,16 @@ int main(int argc, char** argv) {
   }
   edgenas::TaskLoopOptions options;
   options.acquire_wait_ms = wait_ms;
+  std::map<std::string, std::string> dirs;
   for (absl::string_view pair : absl::StrSplit(dataset_dirs, ',', absl::SkipEmpty())) {
     std::vector<std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
       std::fprintf(stderr, "edgenas-worker: --dataset-dirs: '%s' is not NAME=DIR\n", std::string(pair).c_str());
       return 2;
     }
-    options.dataset_dirs[kv[0]] = kv[1];
+    dirs[kv[0]] = kv[1];
   }
+  options.datasets = std::make_shared<edgenas::DatasetCache>(std::move(dirs));
 
   absl::StatusOr<std::optional<edgenas::WorkerState>> loaded = edgenas::LoadWorkerState(state_dir);
   if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
@@ -122,13 +126,7 @@ int main(int argc, char** argv) {
     req.set_enroll_token(enroll_token);
     req.set_device_class(device_class);
     req.set_role(role == "trainer" ? edgenas::v1::WORKER_ROLE_TRAINER : edgenas::v1::WORKER_ROLE_LATENCY);
-    edgenas::DeviceFingerprint fp = edgenas::ReadFingerprint();
-    req.mutable_fingerprint()->set_cpu_model(fp.cpu_model);
-    req.mutable_fingerprint()->set_cores(fp.cores);
-    req.mutable_fingerprint()->set_isa(edgenas::DnnlIsaName());
-    req.mutable_fingerprint()->set_os(fp.os);
-    req.mutable_fingerprint()->set_kernel(fp.kernel + " " + fp.machine);
-    req.mutable_fingerprint()->set_governor(fp.governor);
+    *req.mutable_fingerprint() = edgenas::FingerprintMessage();
     edgenas::v1::EnrollResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -143,8 +141,12 @@ int main(int argc, char** argv) {
 
   // Shared with the signal waiter, which outlives main's frame (it is detached).
   auto stop = std::make_shared<std::atomic<bool>>(false);
-  auto loop = std::make_shared<edgenas::TaskLoop>(state, options, channel);
-  std::thread waiter([stop, loop, signals] {
+  const edgenas::v1::Fingerprint fingerprint = edgenas::FingerprintMessage();
+  auto transport = std::make_shared<edgenas::GrpcTransport>(state, fingerprint, channel);
+  auto loop = std::make_shared<edgenas::TaskLoop>(
+      edgenas::WorkerIdentity{state.worker_id, state.device_class, state.role}, fingerprint, options,
+      transport.get());
+  std::thread waiter([stop, loop, transport, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     *stop = true;

@@ -14,7 +14,7 @@
 #include "runtime/graph/blocks.h"
 #include "runtime/graph/graph_json.h"
 #include "runtime/graph/presets.h"
-#include "runtime/graph/random_graph.h"
+#include "runtime/testing/random_graph.h"
 
 namespace edgenas {
 namespace {

@@ -15,7 +15,7 @@
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_proto.h"
 #include "runtime/graph/presets.h"
-#include "runtime/graph/random_graph.h"
+#include "runtime/testing/random_graph.h"
 
 namespace edgenas {
 namespace {

@@ -54,17 +54,19 @@ absl::Status Corrupt(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("model file: ", what));
 }
 
+}  // namespace
+
 // The tensors must be exactly the graph's parameters, as ParseModel will
 // demand: a file written from a store with a stale or missing tensor could
 // never be read back, and nobody would learn it until then.
-absl::Status CheckParams(const Model& model) {
-  absl::StatusOr<GraphInfo> info = AnalyzeGraph(model.graph);
+absl::Status CheckModelWeights(const Graph& graph, const ParamStore& params) {
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
   if (!info.ok()) return info.status();
   std::set<std::string> wanted;
-  for (int v = 0; v < static_cast<int>(model.graph.nodes.size()); ++v) {
-    for (const ParamSpec& spec : ParamSpecs(model.graph, *info, v)) {
+  for (int v = 0; v < static_cast<int>(graph.nodes.size()); ++v) {
+    for (const ParamSpec& spec : ParamSpecs(graph, *info, v)) {
       wanted.insert(spec.key);
-      const ParamTensor* t = model.params.Find(spec.key);
+      const ParamTensor* t = params.Find(spec.key);
       if (t == nullptr)
         return absl::InvalidArgumentError(
             absl::StrCat("model: weight '", spec.key, "' is missing"));
@@ -76,12 +78,14 @@ absl::Status CheckParams(const Model& model) {
             t->size(), " values, the graph needs [", absl::StrJoin(spec.dims, ","), "]"));
     }
   }
-  for (const auto& entry : model.params.tensors())
+  for (const auto& entry : params.tensors())
     if (!wanted.count(entry.first))
       return absl::InvalidArgumentError(
           absl::StrCat("model: weight '", entry.first, "' belongs to no node"));
   return absl::OkStatus();
 }
+
+namespace {
 
 // Well-formed UTF-8 (no overlong forms, surrogates or code points past
 // U+10FFFF): proto3 string fields that are not fail to parse, so metadata
@@ -135,7 +139,7 @@ absl::Status CheckMetadata(const ModelMetadata& metadata) {
 }  // namespace
 
 absl::StatusOr<std::string> SerializeModel(const Model& model) {
-  if (absl::Status s = CheckParams(model); !s.ok()) return s;
+  if (absl::Status s = CheckModelWeights(model.graph, model.params); !s.ok()) return s;
   if (absl::Status s = CheckMetadata(model.metadata); !s.ok()) return s;
   v1::Model proto;
   proto.set_format_version(kModelFormatVersion);

@@ -28,6 +28,11 @@ struct Model {
   ModelMetadata metadata;
 };
 
+// OK when `params` are exactly `graph`'s parameters, by name and dims;
+// otherwise InvalidArgument naming the first weight that is missing, has
+// other dims, or belongs to no node.
+absl::Status CheckModelWeights(const Graph& graph, const ParamStore& params);
+
 // Refuses (INVALID_ARGUMENT) a model ParseModel would refuse: an invalid
 // graph, weights that are not exactly the graph's parameters, or metadata
 // strings that are not UTF-8.

@@ -21,7 +21,7 @@
 #include "runtime/graph/blocks.h"
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_json.h"
-#include "runtime/graph/random_graph.h"
+#include "runtime/testing/random_graph.h"
 #include "runtime/testing/random_values.h"
 
 namespace edgenas {

@@ -37,7 +37,15 @@ absl::Status CheckCompatible(const GraphInfo& info, int classes, const Dataset& 
 absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
                                         const Dataset& data, const Normalization& norm,
                                         int batch_size) {
-  if (data.size() == 0) return 0.0;
+  absl::StatusOr<Evaluation> e = EvaluateModel(graph, params, data, norm, batch_size);
+  if (!e.ok()) return e.status();
+  return e->accuracy;
+}
+
+absl::StatusOr<Evaluation> EvaluateModel(const Graph& graph, ParamStore* params,
+                                         const Dataset& data, const Normalization& norm,
+                                         int batch_size) {
+  if (data.size() == 0) return Evaluation{};
   batch_size = static_cast<int>(std::min<int64_t>(batch_size, data.size()));
   absl::StatusOr<std::unique_ptr<CompiledNet>> net =
       CompiledNet::Create(graph, params, NetOptions{NetMode::kInference, batch_size, 1, false});
@@ -48,6 +56,7 @@ absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
   const size_t image = size_t(data.channels) * data.height * data.width;
   std::vector<float> padded(image * batch_size, 0.0f);
   int64_t correct = 0;
+  double loss_sum = 0;
   Batch batch;
   while (stream.Next(&batch)) {
     const float* input = batch.images.data();
@@ -57,8 +66,11 @@ absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
     }
     (*net)->Forward(input);
     correct += CountCorrect((*net)->Logits(), batch.labels.data(), batch.count, classes);
+    loss_sum += double(SoftmaxCrossEntropy((*net)->Logits(), batch.labels.data(), batch.count,
+                                           classes, nullptr)) *
+                batch.count;
   }
-  return double(correct) / data.size();
+  return Evaluation{double(correct) / data.size(), loss_sum / data.size()};
 }
 
 absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const DatasetSplits& data,
@@ -114,8 +126,10 @@ absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const 
       const auto t0 = Clock::now();
       const float lr = LearningRate(o.schedule, step, total_steps);
       net.Forward(batch.images.data());
-      loss_sum += SoftmaxCrossEntropy(net.Logits(), batch.labels.data(), batch.count, classes,
-                                      dlogits.data());
+      const float loss = SoftmaxCrossEntropy(net.Logits(), batch.labels.data(), batch.count,
+                                             classes, dlogits.data());
+      if (step == 0) report.initial_loss = loss;
+      loss_sum += loss;
       correct += CountCorrect(net.Logits(), batch.labels.data(), batch.count, classes);
       net.Backward(dlogits.data());
       optimizer->Step(params, net.Grads(), lr);
@@ -142,7 +156,9 @@ absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const 
     er.seconds = Seconds(t_start);
     report.epochs.push_back(er);
     if (on_epoch) on_epoch(er);
-    if (report.best_epoch == 0 || er.val_accuracy > report.best_val_accuracy) {
+    // Without a validation split nothing tells epochs apart: the last one stands.
+    const bool validated = data.validation.size() > 0;
+    if (report.best_epoch == 0 || !validated || er.val_accuracy > report.best_val_accuracy) {
       report.best_val_accuracy = er.val_accuracy;
       report.best_epoch = epoch;
       CopyParamValues(*params, &best);

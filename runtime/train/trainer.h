@@ -43,6 +43,9 @@ struct EpochReport {
 
 struct TrainReport {
   std::vector<EpochReport> epochs;
+  // The loss of the first batch before any update: the starting weights'
+  // loss (about ln(classes) from a fresh initialization).
+  double initial_loss = 0;
   double best_val_accuracy = 0;
   int best_epoch = 0;
   double test_accuracy = -1;  // -1 when not evaluated
@@ -57,12 +60,23 @@ using StopCheck = std::function<bool()>;
 
 // Trains `graph` with the weights in `params` (created by InitParams when
 // missing). On return `params` holds the weights of the best validation
-// epoch. Runs oneDNN on the calling thread.
+// epoch, or of the last epoch when there is no validation split. Runs
+// oneDNN on the calling thread.
 absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const DatasetSplits& data,
                                   const TrainOptions& options, const EpochCallback& on_epoch = nullptr,
                                   const StopCheck& should_stop = nullptr);
 
-// Accuracy of the inference path (batch norm folded, activations fused) on `data`.
+struct Evaluation {
+  double accuracy = 0;
+  double loss = 0;  // mean softmax cross-entropy
+};
+
+// Accuracy and loss of the inference path (batch norm folded, activations
+// fused) on `data`.
+absl::StatusOr<Evaluation> EvaluateModel(const Graph& graph, ParamStore* params,
+                                         const Dataset& data, const Normalization& norm,
+                                         int batch_size);
+// EvaluateModel's accuracy.
 absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
                                         const Dataset& data, const Normalization& norm,
                                         int batch_size);

@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "search/api/in_memory_context.h"
+#include "search/testing/in_memory_context.h"
 #include "search/api/search_strategy.h"
 
 namespace edgenas {

@@ -60,10 +60,13 @@ absl::Status FixedStrategy::Run(SearchContext& ctx) {
           g.input.width, " with ", g.num_classes, " classes; the dataset has ", s.input_channels, "x",
           s.input_height, "x", s.input_width, " with ", s.num_classes));
   }
-  std::vector<TrialResult> results = WaitAll(ctx, ctx.Evaluate(graphs_));
-  int ok = 0;
-  for (const TrialResult& r : results) ok += r.ok;
-  ctx.Progress(ProgressUpdate{static_cast<int>(results.size()),
+  std::vector<std::optional<TrialResult>> results = WaitAll(ctx, ctx.Evaluate(graphs_));
+  int ok = 0, arrived = 0;
+  for (const std::optional<TrialResult>& r : results) {
+    arrived += r.has_value();
+    ok += r && r->ok;
+  }
+  ctx.Progress(ProgressUpdate{arrived,
                               absl::StrCat(ok, " of ", graphs_.size(), " architectures evaluated")});
   return absl::OkStatus();
 }

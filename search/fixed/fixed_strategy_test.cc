@@ -4,7 +4,7 @@
 #include "gtest/gtest.h"
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/presets.h"
-#include "search/api/in_memory_context.h"
+#include "search/testing/in_memory_context.h"
 
 namespace edgenas {
 namespace {

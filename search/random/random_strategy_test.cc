@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "runtime/graph/analyze.h"
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_json.h"
-#include "search/api/in_memory_context.h"
+#include "search/testing/in_memory_context.h"
 
 namespace edgenas {
 namespace {
@@ -78,12 +79,17 @@ TEST(RandomStrategyTest, EvaluatesExactlyMaxTrialsDistinctValidGraphs) {
   EXPECT_EQ(ctx.progress()[0].trials_done, 4);
   EXPECT_EQ(ctx.progress()[3].trials_done, 13);
   ASSERT_TRUE(ctx.last_checkpoint().has_value());
-  EXPECT_EQ((*ctx.last_checkpoint())["submitted"], 13);
-  EXPECT_FALSE(ctx.last_checkpoint()->contains("seen"));  // replayed from the seed on resume
+  EXPECT_EQ(ctx.last_checkpoint()->state["submitted"], 13);
+  EXPECT_FALSE(ctx.last_checkpoint()->state.contains("seen"));
+  // The drawn hashes are the checkpoint's artifact, one per line.
+  const std::vector<std::string> drawn =
+      absl::StrSplit(ctx.last_checkpoint()->artifacts.at("drawn"), '\n');
+  EXPECT_EQ(std::set<std::string>(drawn.begin(), drawn.end()),
+            std::set<std::string>(hashes.begin(), hashes.end()));
 
   double best = 0;
   for (const TrialResult& r : ctx.results()) best = std::max(best, r.reward);
-  EXPECT_EQ((*ctx.last_checkpoint())["best_reward"].get<double>(), best);
+  EXPECT_EQ(ctx.last_checkpoint()->state["best_reward"].get<double>(), best);
 }
 
 TEST(RandomStrategyTest, SameSeedSameGraphsDifferentSeedDifferentGraphs) {
@@ -123,7 +129,7 @@ TEST(RandomStrategyTest, ResumeAfterACrashGivesTheUninterruptedSequence) {
 
     // The checkpoint is the last whole batch that ended before the crash.
     int resume_at = 0;
-    if (first.last_checkpoint()) resume_at = (*first.last_checkpoint())["submitted"];
+    if (first.last_checkpoint()) resume_at = first.last_checkpoint()->state["submitted"];
     EXPECT_EQ(resume_at, (crash_after - 1) / kBatch * kBatch);
 
     InMemorySearchContext second(Settings(11, kTrials), ToyFitness);
@@ -158,7 +164,7 @@ TEST(RandomStrategyTest, AStopMidBatchIsNotCheckpointed) {
   ASSERT_TRUE(Random({{"batch", kBatch}})->Run(first).ok());
   EXPECT_EQ(Hashes(first.results()), std::vector<std::string>(whole.begin(), whole.begin() + 6));
   ASSERT_TRUE(first.last_checkpoint().has_value());
-  EXPECT_EQ((*first.last_checkpoint())["submitted"], 4);
+  EXPECT_EQ(first.last_checkpoint()->state["submitted"], 4);
   EXPECT_EQ(first.progress().size(), 1u);
 
   InMemorySearchContext second(Settings(13, kTrials), ToyFitness);
@@ -173,7 +179,7 @@ TEST(RandomStrategyTest, RepeatedCrashesStillEvaluateTheUninterruptedSequence) {
   constexpr int kTrials = 17, kBatch = 3;
   const std::vector<std::string> whole = UninterruptedRun(2, kTrials, kBatch);
   std::vector<std::string> fresh;  // evaluations that reached the fitness, in order
-  std::optional<nlohmann::json> checkpoint;
+  std::optional<StrategyCheckpoint> checkpoint;
   std::map<std::string, TrialResult> cache;
   for (int life = 0; life < 20 && static_cast<int>(fresh.size()) < kTrials; ++life) {
     InMemorySearchContext ctx(Settings(2, kTrials), ToyFitness);
@@ -190,13 +196,16 @@ TEST(RandomStrategyTest, RepeatedCrashesStillEvaluateTheUninterruptedSequence) {
   EXPECT_EQ(fresh, whole);
 }
 
-TEST(RandomStrategyTest, TheCheckpointDoesNotGrowWithTheJob) {
+TEST(RandomStrategyTest, TheCheckpointsJsonDoesNotGrowWithTheJob) {
   InMemorySearchContext few(Settings(3, 4), ToyFitness), many(Settings(3, 60), ToyFitness);
   ASSERT_TRUE(Random({{"batch", 4}})->Run(few).ok());
   ASSERT_TRUE(Random({{"batch", 4}})->Run(many).ok());
   ASSERT_TRUE(few.last_checkpoint() && many.last_checkpoint());
-  // Same fields; only the numbers (and the generator state) differ.
-  EXPECT_LT(many.last_checkpoint()->dump().size(), few.last_checkpoint()->dump().size() + 64);
+  // Same fields; only the numbers (and the generator state) differ. What
+  // grows, the drawn hashes, is the artifact.
+  EXPECT_LT(many.last_checkpoint()->state.dump().size(),
+            few.last_checkpoint()->state.dump().size() + 64);
+  EXPECT_EQ(many.last_checkpoint()->artifacts.at("drawn").size(), 60u * 33 - 1);
 }
 
 // One block of one width: 4 dw_separable + 24 mbconv + 6 fire variants, so
@@ -221,11 +230,40 @@ TEST(RandomStrategyTest, AResumeInATinySpaceNeverDrawsAGraphTwice) {
     InMemorySearchContext second(Settings(8, kTrials), ToyFitness);
     second.SeedCheckpoint(*first.last_checkpoint());
     ASSERT_TRUE(Random(params)->Run(second).ok());
-    const int resumed_at = (*first.last_checkpoint())["submitted"];
+    const int resumed_at = first.last_checkpoint()->state["submitted"];
     std::vector<std::string> all = Hashes(whole.results());
     std::vector<std::string> want(all.begin() + resumed_at, all.end());
     EXPECT_EQ(Hashes(second.results()), want);
+
+    // A checkpoint of an edgenas before artifacts (no "drawn") replays the
+    // draws from the seed and resumes the same way.
+    InMemorySearchContext third(Settings(8, kTrials), ToyFitness);
+    third.SeedCheckpoint(first.last_checkpoint()->state);
+    ASSERT_TRUE(Random(params)->Run(third).ok());
+    EXPECT_EQ(Hashes(third.results()), want);
   }
+}
+
+TEST(RandomStrategyTest, ADrawnArtifactThatDisagreesWithTheStateIsAnError) {
+  InMemorySearchContext first(Settings(8, 20), ToyFitness);
+  first.CrashAfter(7);
+  ASSERT_TRUE(Random({{"batch", 5}})->Run(first).ok());
+  StrategyCheckpoint broken = *first.last_checkpoint();
+  broken.artifacts["drawn"] = "just-one-hash";
+  InMemorySearchContext second(Settings(8, 20), ToyFitness);
+  second.SeedCheckpoint(broken);
+  absl::Status st = Random({{"batch", 5}})->Run(second);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_NE(st.message().find("checkpoint.artifacts.drawn"), std::string::npos) << st;
+  EXPECT_EQ(second.fitness_calls(), 0);
+
+  // And a checkpoint the context cannot read stops the job with the error.
+  InMemorySearchContext unreadable(Settings(8, 20), ToyFitness);
+  unreadable.SeedCheckpoint(*first.last_checkpoint());
+  unreadable.CorruptCheckpoint();
+  st = Random({{"batch", 5}})->Run(unreadable);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+  EXPECT_EQ(unreadable.fitness_calls(), 0);
 }
 
 TEST(RandomStrategyTest, ACheckpointThatListsTheDrawnHashesStillResumes) {
@@ -239,7 +277,7 @@ TEST(RandomStrategyTest, ACheckpointThatListsTheDrawnHashesStillResumes) {
   InMemorySearchContext first(Settings(8, kTrials), ToyFitness);
   first.CrashAfter(12);
   ASSERT_TRUE(Random(params)->Run(first).ok());
-  nlohmann::json old = *first.last_checkpoint();
+  nlohmann::json old = first.last_checkpoint()->state;
   ASSERT_EQ(old["submitted"], 10);
   old["seen"] = std::vector<std::string>(all.begin(), all.begin() + 10);
   InMemorySearchContext second(Settings(8, kTrials), ToyFitness);

@@ -5,15 +5,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/exec/dnnl_util.h"
-#include "worker/measure/fingerprint.h"
+#include "runtime/tasks/task_kinds.h"
 
 namespace edgenas {
 namespace {
 
-bool Refused(const grpc::Status& s) {
-  return s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-         s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+bool Refused(const absl::Status& s) {
+  return absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s);
 }
 
 void Sleep(const std::atomic<bool>& stop, int ms) {
@@ -21,52 +19,53 @@ void Sleep(const std::atomic<bool>& stop, int ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
+// Holds the machine's compute for one task.
+class GateTurn {
+ public:
+  GateTurn(ComputeGate* gate, v1::WorkerRole role) : gate_(gate) {
+    if (gate_) gate_->Enter(role);
+  }
+  ~GateTurn() {
+    if (gate_) gate_->Leave();
+  }
+
+ private:
+  ComputeGate* gate_;
+};
+
 }  // namespace
 
-TaskLoop::TaskLoop(WorkerState state, TaskLoopOptions options, std::shared_ptr<grpc::Channel> channel)
-    : state_(std::move(state)),
+TaskLoop::TaskLoop(WorkerIdentity identity, v1::Fingerprint fingerprint, TaskLoopOptions options,
+                   WorkerTransport* transport)
+    : identity_(std::move(identity)),
+      fingerprint_(std::move(fingerprint)),
       options_(std::move(options)),
-      stub_(v1::WorkerService::NewStub(channel)),
-      datasets_(options_.dataset_dirs) {
-  DeviceFingerprint f = ReadFingerprint();
-  fingerprint_.set_cpu_model(f.cpu_model);
-  fingerprint_.set_cores(f.cores);
-  fingerprint_.set_isa(DnnlIsaName());
-  fingerprint_.set_os(f.os);
-  fingerprint_.set_kernel(f.kernel + " " + f.machine);
-  fingerprint_.set_governor(f.governor);
-  fingerprint_.set_temperature_c(f.temperature_c);
+      transport_(transport) {
+  if (!options_.datasets) options_.datasets = std::make_shared<DatasetCache>();
 }
 
-std::unique_ptr<grpc::ClientContext> TaskLoop::Context(int timeout_ms) const {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + state_.credential);
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : options_.rpc_timeout_ms));
-  return ctx;
+void TaskLoop::Refuse(const absl::Status& s) {
+  if (!refused_.exchange(true))
+    std::fprintf(stderr, "%s: the coordinator refuses this worker: %s\n", options_.log_name.c_str(),
+                 std::string(s.message()).c_str());
 }
 
 void TaskLoop::HeartbeatLoop(const std::atomic<bool>& stop) {
   while (!stop && !refused_) {
-    v1::HeartbeatRequest req;
-    req.set_worker_id(state_.worker_id);
-    *req.mutable_fingerprint() = fingerprint_;
-    std::string current;
+    std::vector<std::string> leased;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      current = current_task_;
+      if (!current_task_.empty()) leased.push_back(current_task_);
     }
-    if (!current.empty()) req.add_leased_task_ids(current);
-    v1::HeartbeatResponse resp;
-    grpc::Status s = stub_->Heartbeat(Context(options_.heartbeat_ms * 2).get(), req, &resp);
-    if (Refused(s)) {
-      std::fprintf(stderr, "edgenas-worker: the coordinator refuses this worker: %s\n", s.error_message().c_str());
-      refused_ = true;
+    absl::StatusOr<std::vector<std::string>> lost = transport_->Heartbeat(leased);
+    if (!lost.ok() && Refused(lost.status())) {
+      Refuse(lost.status());
       break;
     }
-    for (const std::string& id : resp.lost_task_ids()) {
+    if (lost.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (id == current_task_) lost_ = true;
+      for (const std::string& id : *lost)
+        if (id == current_task_) lost_ = true;
     }
     Sleep(stop, options_.heartbeat_ms);
   }
@@ -74,28 +73,24 @@ void TaskLoop::HeartbeatLoop(const std::atomic<bool>& stop) {
 
 v1::ReportResultRequest TaskLoop::Execute(const v1::Task& task, const std::atomic<bool>& stop) {
   v1::ReportResultRequest report;
-  report.set_worker_id(state_.worker_id);
+  report.set_worker_id(identity_.worker_id);
   report.set_task_id(task.task_id());
   report.set_attempt(task.attempt());
-  if (task.kind() == v1::TASK_MEASURE_LATENCY) {
-    absl::StatusOr<v1::LatencyMeasurement> m = RunMeasureTask(task);
-    if (m.ok()) {
-      *report.mutable_latency() = *std::move(m);
-      report.mutable_latency()->set_device_class(state_.device_class);
-      report.mutable_latency()->set_worker_id(state_.worker_id);
-      *report.mutable_latency()->mutable_fingerprint() = fingerprint_;
-    } else {
-      report.set_error(std::string(m.status().message()));
-    }
-  } else {
-    absl::StatusOr<TrainTaskResult> r =
-        RunTrainTask(task, datasets_, [&] { return stop.load() || lost_.load() || refused_.load(); });
-    if (r.ok()) {
-      *report.mutable_train() = r->metrics;
-      report.set_model_file(std::move(r->model_file));
-    } else {
-      report.set_error(std::string(r.status().message()));
-    }
+  TaskEnv env;
+  env.datasets = options_.datasets.get();
+  env.should_stop = [&] { return stop.load() || lost_.load() || refused_.load(); };
+  env.fetch_model = [this](const v1::Task& t) { return transport_->FetchModel(t); };
+  absl::Status s = RunTask(task, env, &report);
+  if (!s.ok()) {
+    report.set_error(std::string(s.message()));
+    report.clear_model_file();
+    return report;
+  }
+  if (report.has_latency()) {  // a measurement says where it was taken
+    v1::LatencyMeasurement* m = report.mutable_latency();
+    m->set_device_class(identity_.device_class);
+    m->set_worker_id(identity_.worker_id);
+    *m->mutable_fingerprint() = fingerprint_;
   }
   return report;
 }
@@ -103,16 +98,16 @@ v1::ReportResultRequest TaskLoop::Execute(const v1::Task& task, const std::atomi
 bool TaskLoop::Report(const v1::ReportResultRequest& report, const std::atomic<bool>& stop) {
   // A report is safe to send again: the coordinator takes one per attempt.
   for (int attempt = 0; attempt < 5 && !stop; ++attempt) {
-    v1::ReportResultResponse resp;
-    grpc::Status s = stub_->ReportResult(Context().get(), report, &resp);
-    if (s.ok()) {
-      if (!resp.accepted())
-        std::fprintf(stderr, "edgenas-worker: report for %s not accepted: %s\n", report.task_id().c_str(),
-                     resp.reason().c_str());
-      return resp.accepted();
+    std::string reason;
+    absl::StatusOr<bool> accepted = transport_->Report(report, &reason);
+    if (accepted.ok()) {
+      if (!*accepted)
+        std::fprintf(stderr, "%s: report for %s not accepted: %s\n", options_.log_name.c_str(),
+                     report.task_id().c_str(), reason.c_str());
+      return *accepted;
     }
-    if (Refused(s)) {
-      refused_ = true;
+    if (Refused(accepted.status())) {
+      Refuse(accepted.status());
       return false;
     }
     Sleep(stop, 1000 << attempt);
@@ -120,58 +115,41 @@ bool TaskLoop::Report(const v1::ReportResultRequest& report, const std::atomic<b
   return false;
 }
 
-void TaskLoop::Interrupt() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (polling_ != nullptr) polling_->TryCancel();
-}
-
 absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
   std::thread heartbeats([&] { HeartbeatLoop(stop); });
   int backoff_ms = 500;
   while (!stop && !refused_) {
-    v1::AcquireTaskRequest req;
-    req.set_worker_id(state_.worker_id);
-    req.set_role(state_.role);
-    req.set_wait_ms(options_.acquire_wait_ms);
-    v1::AcquireTaskResponse resp;
-    std::unique_ptr<grpc::ClientContext> ctx =
-        Context(options_.acquire_wait_ms + options_.rpc_timeout_ms);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop) break;  // Interrupt() ran before this poll could be seen
-      polling_ = ctx.get();
-    }
-    grpc::Status s = stub_->AcquireTask(ctx.get(), req, &resp);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      polling_ = nullptr;
-    }
+    absl::StatusOr<std::optional<v1::Task>> task = transport_->Acquire(options_.acquire_wait_ms);
     if (stop) break;  // interrupted: a task granted meanwhile returns to the queue at lease expiry
-    if (Refused(s)) {
-      std::fprintf(stderr, "edgenas-worker: the coordinator refuses this worker: %s\n", s.error_message().c_str());
-      refused_ = true;
+    if (!task.ok() && Refused(task.status())) {
+      Refuse(task.status());
       break;
     }
-    if (!s.ok()) {
-      std::fprintf(stderr, "edgenas-worker: %s: %s; retrying in %d ms\n", state_.coordinator.c_str(),
-                   s.error_message().c_str(), backoff_ms);
+    if (!task.ok()) {
+      std::fprintf(stderr, "%s: %s; retrying in %d ms\n", options_.log_name.c_str(),
+                   std::string(task.status().message()).c_str(), backoff_ms);
       Sleep(stop, backoff_ms);
       backoff_ms = std::min(backoff_ms * 2, 30000);
       continue;
     }
     backoff_ms = 500;
-    if (!resp.has_task()) continue;
-    const v1::Task& task = resp.task();
+    if (!task->has_value()) continue;
+    const v1::Task& t = **task;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      current_task_ = task.task_id();
+      current_task_ = t.task_id();
       lost_ = false;
     }
-    std::fprintf(stderr, "edgenas-worker: %s %s (attempt %d)\n",
-                 task.kind() == v1::TASK_TRAIN ? "training" : "measuring", task.task_id().c_str(), task.attempt());
-    v1::ReportResultRequest report = Execute(task, stop);
+    std::fprintf(stderr, "%s: %s %s (attempt %d)\n", options_.log_name.c_str(), t.kind().c_str(),
+                 t.task_id().c_str(), t.attempt());
+    v1::ReportResultRequest report;
+    {
+      GateTurn turn(options_.gate, identity_.role);
+      report = Execute(t, stop);
+    }
     if (lost_) {
-      std::fprintf(stderr, "edgenas-worker: lost the lease on %s; dropped it\n", task.task_id().c_str());
+      std::fprintf(stderr, "%s: lost the lease on %s; dropped it\n", options_.log_name.c_str(),
+                   t.task_id().c_str());
     } else if (!stop && Report(report, stop)) {
       ++tasks_done_;
     }
@@ -179,7 +157,8 @@ absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
     current_task_.clear();
   }
   heartbeats.join();
-  if (refused_) return absl::UnauthenticatedError("the coordinator refused this worker's credential (revoked?)");
+  if (refused_)
+    return absl::UnauthenticatedError("the coordinator refused this worker's credential (revoked?)");
   return absl::OkStatus();
 }
 

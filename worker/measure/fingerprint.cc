@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/exec/dnnl_util.h"
+
 namespace edgenas {
 namespace {
 
@@ -184,6 +186,19 @@ DeviceFingerprint ReadFingerprint() {
       ParseThermalMillidegrees(ReadSmallFile("/sys/class/thermal/thermal_zone0/temp"))
           .value_or(0.0);
   return fingerprint;
+}
+
+v1::Fingerprint FingerprintMessage() {
+  const DeviceFingerprint f = ReadFingerprint();
+  v1::Fingerprint m;
+  m.set_cpu_model(f.cpu_model);
+  m.set_cores(f.cores);
+  m.set_isa(DnnlIsaName());
+  m.set_os(f.os);
+  m.set_kernel(f.kernel + " " + f.machine);
+  m.set_governor(f.governor);
+  m.set_temperature_c(f.temperature_c);
+  return m;
 }
 
 }  // namespace edgenas

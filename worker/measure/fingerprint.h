@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "edgenas/v1/results.pb.h"
+
 namespace edgenas {
 
 struct DeviceFingerprint {
@@ -27,6 +29,9 @@ struct DeviceFingerprint {
 // what it cannot read stays empty (or 0), because a partial fingerprint is
 // still worth reporting.
 DeviceFingerprint ReadFingerprint();
+
+// This machine's fingerprint as the wire carries it, the ISA filled in.
+v1::Fingerprint FingerprintMessage();
 
 // The parsers behind ReadFingerprint, pure so that samples from other
 // machines can be tested anywhere.

@@ -1,4 +1,4 @@
-#include "search/api/in_memory_context.h"
+#include "search/testing/in_memory_context.h"
 
 #include <chrono>
 #include <cmath>
@@ -33,6 +33,15 @@ TrialResult WidthFitness(const Graph& g) {
   return r;
 }
 
+// The results that arrived, in order.
+std::vector<TrialResult> Arrived(SearchContext& ctx,
+                                 const std::vector<std::shared_future<TrialResult>>& futures) {
+  std::vector<TrialResult> out;
+  for (std::optional<TrialResult>& r : WaitAll(ctx, futures))
+    if (r) out.push_back(std::move(*r));
+  return out;
+}
+
 SearchSettings Settings(SearchSettings::Objective objective, int max_trials = 10) {
   SearchSettings s;
   s.objective = objective;
@@ -43,7 +52,7 @@ SearchSettings Settings(SearchSettings::Objective objective, int max_trials = 10
 
 TEST(InMemorySearchContextTest, EvaluatesOnceAndServesRepeatsFromTheCache) {
   InMemorySearchContext ctx(Settings(SearchSettings::Objective::kAccuracy), WidthFitness);
-  std::vector<TrialResult> first = WaitAll(ctx, ctx.Evaluate({Net(4), Net(8), Net(4)}));
+  std::vector<TrialResult> first = Arrived(ctx, ctx.Evaluate({Net(4), Net(8), Net(4)}));
   ASSERT_EQ(first.size(), 3u);
   EXPECT_EQ(ctx.fitness_calls(), 2);
   EXPECT_FALSE(first[0].cached);
@@ -53,7 +62,7 @@ TEST(InMemorySearchContextTest, EvaluatesOnceAndServesRepeatsFromTheCache) {
   EXPECT_EQ(first[0].graph_hash, *CanonicalHash(Net(4)));
   EXPECT_NE(first[0].graph_hash, first[1].graph_hash);
 
-  std::vector<TrialResult> again = WaitAll(ctx, ctx.Evaluate({Net(8)}));
+  std::vector<TrialResult> again = Arrived(ctx, ctx.Evaluate({Net(8)}));
   ASSERT_EQ(again.size(), 1u);
   EXPECT_TRUE(again[0].cached);
   EXPECT_EQ(ctx.fitness_calls(), 2);
@@ -68,14 +77,14 @@ TEST(InMemorySearchContextTest, EvaluatesOnceAndServesRepeatsFromTheCache) {
 
 TEST(InMemorySearchContextTest, RewardFollowsTheObjective) {
   InMemorySearchContext acc(Settings(SearchSettings::Objective::kAccuracy), WidthFitness);
-  EXPECT_DOUBLE_EQ(WaitAll(acc, acc.Evaluate({Net(16)}))[0].reward, 0.16);
+  EXPECT_DOUBLE_EQ(Arrived(acc, acc.Evaluate({Net(16)}))[0].reward, 0.16);
 
   InMemorySearchContext lat(Settings(SearchSettings::Objective::kLatency), WidthFitness);
-  EXPECT_DOUBLE_EQ(WaitAll(lat, lat.Evaluate({Net(16)}))[0].reward, -16.0);
+  EXPECT_DOUBLE_EQ(Arrived(lat, lat.Evaluate({Net(16)}))[0].reward, -16.0);
 
   // Target 8 ms, 16 ms measured: 0.16 * 2^-0.07.
   InMemorySearchContext mnas(Settings(SearchSettings::Objective::kMnas), WidthFitness);
-  EXPECT_DOUBLE_EQ(WaitAll(mnas, mnas.Evaluate({Net(16)}))[0].reward, 0.16 * std::pow(2.0, -0.07));
+  EXPECT_DOUBLE_EQ(Arrived(mnas, mnas.Evaluate({Net(16)}))[0].reward, 0.16 * std::pow(2.0, -0.07));
 
   // A reward the fitness sets is kept.
   InMemorySearchContext own(Settings(SearchSettings::Objective::kMnas), [](const Graph& g) {
@@ -83,7 +92,7 @@ TEST(InMemorySearchContextTest, RewardFollowsTheObjective) {
     r.reward = 0.5;
     return r;
   });
-  EXPECT_EQ(WaitAll(own, own.Evaluate({Net(16)}))[0].reward, 0.5);
+  EXPECT_EQ(Arrived(own, own.Evaluate({Net(16)}))[0].reward, 0.5);
 
   // No latency: the MnasNet reward cannot be computed and the trial fails.
   InMemorySearchContext broken(Settings(SearchSettings::Objective::kMnas), [](const Graph& g) {
@@ -91,7 +100,7 @@ TEST(InMemorySearchContextTest, RewardFollowsTheObjective) {
     r.latency_ms = 0;
     return r;
   });
-  TrialResult failed = WaitAll(broken, broken.Evaluate({Net(16)}))[0];
+  TrialResult failed = Arrived(broken, broken.Evaluate({Net(16)}))[0];
   EXPECT_FALSE(failed.ok);
   EXPECT_NE(failed.error.find("latency_ms"), std::string::npos) << failed.error;
 }
@@ -100,7 +109,7 @@ TEST(InMemorySearchContextTest, InvalidGraphsFailWithoutReachingTheFitness) {
   InMemorySearchContext ctx(Settings(SearchSettings::Objective::kAccuracy), WidthFitness);
   Graph bad = Net(4);
   bad.nodes[1].inputs = {"nowhere"};
-  std::vector<TrialResult> r = WaitAll(ctx, ctx.Evaluate({bad}));
+  std::vector<TrialResult> r = Arrived(ctx, ctx.Evaluate({bad}));
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].ok);
   EXPECT_NE(r[0].error.find("nowhere"), std::string::npos) << r[0].error;
@@ -119,7 +128,7 @@ TEST(InMemorySearchContextTest, StopsAfterMaxTrialsDistinctEvaluations) {
       << "a stopped job starts nothing new";
   ASSERT_EQ(late[1].wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_TRUE(late[1].get().cached) << "cached results are still served";
-  EXPECT_EQ(WaitAll(ctx, late).size(), 1u);
+  EXPECT_EQ(Arrived(ctx, late).size(), 1u);
   EXPECT_EQ(ctx.fitness_calls(), 3);
 }
 
@@ -136,7 +145,7 @@ TEST(InMemorySearchContextTest, AWallClockBudgetAppliesOnlyWhenPositive) {
 
 TEST(InMemorySearchContextTest, ACrashLosesTheRestOfTheBatchAndLaterWrites) {
   InMemorySearchContext ctx(Settings(SearchSettings::Objective::kAccuracy), WidthFitness);
-  ASSERT_TRUE(ctx.Checkpoint({{"step", 1}}).ok());
+  ASSERT_TRUE(ctx.Checkpoint(nlohmann::json{{"step", 1}}).ok());
   ctx.CrashAfter(2);
   std::vector<std::shared_future<TrialResult>> futures =
       ctx.Evaluate({Net(2), Net(3), Net(4), Net(5)});
@@ -145,13 +154,13 @@ TEST(InMemorySearchContextTest, ACrashLosesTheRestOfTheBatchAndLaterWrites) {
   ASSERT_EQ(futures.size(), 4u);
   EXPECT_EQ(futures[1].wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_EQ(futures[2].wait_for(std::chrono::seconds(0)), std::future_status::timeout);
-  EXPECT_EQ(WaitAll(ctx, futures).size(), 2u);
+  EXPECT_EQ(Arrived(ctx, futures).size(), 2u);
   EXPECT_EQ(ctx.fitness_calls(), 2);
 
-  ASSERT_TRUE(ctx.Checkpoint({{"step", 2}}).ok());
+  ASSERT_TRUE(ctx.Checkpoint(nlohmann::json{{"step", 2}}).ok());
   ctx.Progress({2, "lost"});
   ASSERT_TRUE(ctx.last_checkpoint().has_value());
-  EXPECT_EQ((*ctx.last_checkpoint())["step"], 1);
+  EXPECT_EQ(ctx.last_checkpoint()->state["step"], 1);
   EXPECT_TRUE(ctx.progress().empty());
 
   // A successor seeded from it serves the crashed one's results as cached
@@ -159,8 +168,9 @@ TEST(InMemorySearchContextTest, ACrashLosesTheRestOfTheBatchAndLaterWrites) {
   InMemorySearchContext next(Settings(SearchSettings::Objective::kAccuracy, 3), WidthFitness);
   next.SeedCache(ctx.cache());
   next.SeedCheckpoint(*ctx.last_checkpoint());
-  EXPECT_EQ((*next.Restore())["step"], 1);
-  std::vector<TrialResult> r = WaitAll(next, next.Evaluate({Net(3), Net(4)}));
+  ASSERT_TRUE(next.Restore().ok());
+  EXPECT_EQ((*next.Restore())->state["step"], 1);
+  std::vector<TrialResult> r = Arrived(next, next.Evaluate({Net(3), Net(4)}));
   ASSERT_EQ(r.size(), 2u);
   EXPECT_TRUE(r[0].cached);
   EXPECT_FALSE(r[1].cached);

@@ -8,8 +8,8 @@
 // AnalyzeGraph, and activations stay small so that running one is cheap.
 // Nodes are named "n<k>_<op>" (blocks "n<k>_<block>/<part>"), k counting up
 // in the order of creation, whatever order the node list is in.
-#ifndef EDGENAS_RUNTIME_GRAPH_RANDOM_GRAPH_H_
-#define EDGENAS_RUNTIME_GRAPH_RANDOM_GRAPH_H_
+#ifndef EDGENAS_RUNTIME_TESTING_RANDOM_GRAPH_H_
+#define EDGENAS_RUNTIME_TESTING_RANDOM_GRAPH_H_
 
 #include <random>
 
@@ -40,4 +40,4 @@ Graph RandomGraph(std::mt19937_64& rng, const RandomGraphOptions& options,
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_GRAPH_RANDOM_GRAPH_H_
+#endif  // EDGENAS_RUNTIME_TESTING_RANDOM_GRAPH_H_

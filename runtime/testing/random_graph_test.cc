@@ -1,4 +1,4 @@
-#include "runtime/graph/random_graph.h"
+#include "runtime/testing/random_graph.h"
 
 #include <algorithm>
 #include <set>

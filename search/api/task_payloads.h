@@ -1,0 +1,33 @@
+// The tasks a search hands to workers, built in one place for both
+// SearchContext implementations, so a trainer sees the same task whoever
+// asked for it.
+#ifndef EDGENAS_SEARCH_API_TASK_PAYLOADS_H_
+#define EDGENAS_SEARCH_API_TASK_PAYLOADS_H_
+
+#include <string>
+
+#include "edgenas/v1/services.pb.h"
+#include "search/api/evaluation.h"
+
+namespace edgenas {
+
+v1::TrainingSpec TrainingSpecOf(const TrainingSettings& training);
+TrainingSettings TrainingSettingsOf(const v1::TrainingSpec& spec);
+
+// The dataset, its split, the seed and `training`: what a train task
+// trains on and how, and what every kind that reads data reads.
+v1::TrainTask TrainSectionOf(const SearchSettings& settings, const TrainingSettings& training);
+
+// Training one candidate (from `initial_model_id`'s weights when set).
+v1::Task MakeTrainTask(const SearchSettings& settings, const TrainingSettings& training,
+                       const v1::Graph& graph, const std::string& graph_hash,
+                       const std::string& initial_model_id);
+// Measuring one candidate's latency as the job's latency settings say.
+v1::Task MakeMeasureTask(const SearchSettings& settings, const v1::Graph& graph,
+                         const std::string& graph_hash);
+// Work that is not a trial; the job's dataset and training settings go with it.
+v1::Task MakeKindTask(const SearchSettings& settings, const TaskRequest& request);
+
+}  // namespace edgenas
+
+#endif  // EDGENAS_SEARCH_API_TASK_PAYLOADS_H_
