@@ -11,9 +11,11 @@ function(edgenas_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
 endfunction()
 
-# The arrows of DESIGN.md, checked over each library's transitive link closure:
+# The arrows of DESIGN.md, checked over each target's transitive link closure:
 # runtime links none of search/server/worker, search links none of server/worker,
-# worker links none of search/server. A violation stops the configure step.
+# worker links none of search/server, the job-spec language none of the
+# coordinator, gRPC or SQLite, and the CLI (edgenas) neither the coordinator
+# nor SQLite. A violation stops the configure step.
 function(_edgenas_link_closure target out)
   set(seen "")
   set(queue ${target})
@@ -40,7 +42,9 @@ function(edgenas_check_arrows)
     "edgenas_runtime:edgenas_search,edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
     "edgenas_search:edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
     "edgenas_worker:edgenas_search,edgenas_server"
-    "edgenas_proto:edgenas_runtime,edgenas_search,edgenas_server,edgenas_worker")
+    "edgenas_proto:edgenas_runtime,edgenas_search,edgenas_server,edgenas_worker"
+    "edgenas_spec:edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
+    "edgenas:edgenas_server,SQLite::SQLite3")
   foreach(rule ${rules})
     string(REPLACE ":" ";" parts ${rule})
     list(GET parts 0 lib)

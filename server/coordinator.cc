@@ -64,11 +64,13 @@ absl::StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const Coordinato
   tq.local_workers = LocalWorkers::Ids(local);
   c->tasks_ = std::make_unique<TaskQueue>(c->store_.get(), tq, c->clock_);
   JobManagerOptions jm;
-  jm.redundancy = options.redundancy;
+  jm.latency.redundancy = options.redundancy;
   c->jobs_ = std::make_unique<JobManager>(c->store_.get(), c->tasks_.get(), jm, c->clock_);
   c->jobs_->Attach();
   if (absl::Status s = c->tasks_->Load(); !s.ok()) return s;
-  c->local_ = std::make_unique<LocalWorkers>(c->tasks_.get(), local);
+  JobQueries* queries = &c->jobs_->queries();
+  c->local_ = std::make_unique<LocalWorkers>(
+      c->tasks_.get(), local, [queries](const std::string& id) { return queries->Model(id); });
   c->local_->Start();
   if (absl::Status s = c->jobs_->ResumeAll(); !s.ok()) return s;
   c->housekeeping_ = std::thread([p = c.get()] { p->Housekeeping(); });
@@ -102,13 +104,14 @@ void Coordinator::Shutdown() {
   if (local_) local_->Stop();
   if (jobs_) jobs_->Shutdown();
   if (auth_) auth_->FlushSeen();
-  tasks_->WakeAll();
+  if (tasks_) tasks_->WakeAll();
+  if (!store_) return;  // Start failed before there was more to stop
   // Queued writes call back into the task queue and the job manager: let them
   // finish (a no-op write completes after every earlier one) before those go.
   auto flush = [this] { store_->Write([](Db&) { return absl::OkStatus(); }).IgnoreError(); };
   flush();
   local_.reset();
-  jobs_.reset();  // its events thread may still assemble trials: the store is open
+  jobs_.reset();  // it finishes what the queue told it first: the store is open
   flush();
   tasks_.reset();
   auth_.reset();

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "server/auth/authenticator.h"
 #include "server/jobs/job_manager.h"
-#include "server/jobs/local_workers.h"
+#include "server/workers/local_workers.h"
 #include "server/store/store.h"
 #include "server/tasks/task_queue.h"
 

@@ -9,9 +9,10 @@ namespace {
 using Result = v1::ReportResultRequest;
 
 constexpr TaskKind kKinds[] = {
-    {kTrainTask, v1::WORKER_ROLE_TRAINER, Result::kTrain, &RunTrainTask},
-    {kMeasureLatencyTask, v1::WORKER_ROLE_LATENCY, Result::kLatency, &RunMeasureTask},
-    {kScoreTask, v1::WORKER_ROLE_TRAINER, Result::kOutput, &RunScoreTask},
+    {kTrainTask, "training", v1::WORKER_ROLE_TRAINER, Result::kTrain, &RunTrainTask},
+    {kMeasureLatencyTask, "latency measurement", v1::WORKER_ROLE_LATENCY, Result::kLatency,
+     &RunMeasureTask},
+    {kScoreTask, "scoring", v1::WORKER_ROLE_TRAINER, Result::kOutput, &RunScoreTask},
 };
 
 }  // namespace

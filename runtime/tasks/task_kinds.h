@@ -41,6 +41,7 @@ struct TaskEnv {
 
 struct TaskKind {
   const char* name;
+  const char* work;     // what it does, for messages: "training"
   v1::WorkerRole role;  // which workers take it
   // The result a successful run reports; the coordinator refuses any other.
   v1::ReportResultRequest::ResultCase result;

@@ -364,8 +364,11 @@ TEST_P(ContextContractTest, WaitAllKeepsResultsAlignedWhenTheJobStops) {
   ASSERT_TRUE(r[1].has_value());
   EXPECT_EQ(r[1]->graph_hash, known.graph_hash);
   EXPECT_EQ(r[1]->val_accuracy, known.val_accuracy);
-  for (int i : {0, 2})
-    if (r[i]) EXPECT_FALSE(r[i]->ok) << i;
+  for (int i : {0, 2}) {
+    if (r[i]) {
+      EXPECT_FALSE(r[i]->ok) << i;
+    }
+  }
 }
 
 }  // namespace edgenas

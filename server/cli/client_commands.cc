@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -15,7 +16,7 @@
 #include "server/cli/client.h"
 #include "server/cli/commands.h"
 #include "server/cli/pareto_svg.h"
-#include "server/jobs/job_spec.h"
+#include "server/spec/job_spec.h"
 
 namespace edgenas {
 namespace {
@@ -98,10 +99,16 @@ std::string Clock(double seconds) {
 // A line per event; in a log (not a terminal) only when the line changed:
 // trials that finish together carry the same latest state.
 void PrintProgress(const v1::ProgressEvent& e, bool tty, double target_ms, std::string* previous) {
+  // The budget counts trials and the work of other tasks alike.
+  const double spent = e.trials_done() + e.work_done();
+  const std::string done = e.work_done() > 0
+                               ? absl::StrFormat("%d+%.1f", e.trials_done(), e.work_done())
+                               : absl::StrCat(e.trials_done());
   std::string line = absl::StrFormat(
-      "trials %d/%d [%s] %s  best acc within %g ms: %.2f%%  front %d  hv %.4f  %s", e.trials_done(),
-      e.max_trials(), Bar(e.trials_done(), e.max_trials(), 24), Clock(e.elapsed_seconds()), target_ms,
-      100 * e.best_accuracy_within_target(), e.front_size(), e.hypervolume(), StateName(e.state()));
+      "trials %s/%d [%s] %s  best acc within %g ms: %.2f%%  front %d  hv %.4f  %s%s", done,
+      e.max_trials(), Bar(static_cast<int>(spent), e.max_trials(), 24), Clock(e.elapsed_seconds()),
+      target_ms, 100 * e.best_accuracy_within_target(), e.front_size(), e.hypervolume(),
+      StateName(e.state()), e.phase() == "final training" ? " (final training)" : "");
   if (tty) {
     std::fprintf(stderr, "\r%-120s", line.c_str());
   } else if (line != *previous) {
@@ -287,10 +294,25 @@ int Pareto(int argc, char** argv) {
   if (c.as_json) return std::printf("%s\n", ToJson(front).dump().c_str()), 0;
   std::printf("Pareto front of %s on %s: %d points, hypervolume %.4f\n", front.job_id().c_str(),
               front.device_class().c_str(), front.points_size(), front.hypervolume());
-  std::printf("%-32s %9s %11s %10s %13s %8s\n", "candidate", "accuracy", "latency ms", "params", "mult-adds", "reward");
+  // Accuracy is the search's, on the validation split; "test (final)" is the
+  // test accuracy of the point's final training, where the job retrained it.
+  std::printf("%-32s %9s %11s %10s %13s %8s %12s\n", "candidate", "accuracy", "latency ms", "params",
+              "mult-adds", "reward", "test (final)");
+  bool retrained = false;
+  for (const v1::ParetoPoint& p : front.points()) {
+    const std::string test = p.final_test_accuracy() >= 0
+                                 ? absl::StrFormat("%.2f%%", 100 * p.final_test_accuracy())
+                                 : std::string("-");
+    retrained |= p.final_test_accuracy() >= 0;
+    std::printf("%-32s %8.2f%% %11.4f %10lld %13lld %8.4f %12s\n", p.candidate_id().c_str(),
+                100 * p.accuracy(), p.latency_ms(), static_cast<long long>(p.params()),
+                static_cast<long long>(p.flops()), p.reward(), test.c_str());
+  }
   for (const v1::ParetoPoint& p : front.points())
-    std::printf("%-32s %8.2f%% %11.4f %10lld %13lld %8.4f\n", p.candidate_id().c_str(), 100 * p.accuracy(),
-                p.latency_ms(), static_cast<long long>(p.params()), static_cast<long long>(p.flops()), p.reward());
+    if (!p.final_model_id().empty())
+      std::printf("final model of %s: %s\n", p.candidate_id().c_str(), p.final_model_id().c_str());
+  if (!retrained && front.points_size() > 0)
+    std::printf("(no final training: the job's final_training.winners is 0, or it is still running)\n");
   return 0;
 }
 
@@ -320,14 +342,21 @@ int CandidateCmd(int argc, char** argv) {
 }
 
 int ModelCmd(int argc, char** argv) {
-  Cmd c("edgenas model ID --out FILE [flags]", "Downloads a candidate's trained model file.");
+  Cmd c("edgenas model ID --out FILE [flags]",
+        "Downloads a model file: a candidate's trained model (ID is a candidate id, job-...), or a "
+        "model by its id (a winner's final model, final-..., as `pareto` shows it).");
   std::string out;
   c.flags.String("out", &out, "where to write the model file");
   PARSE_OR_RETURN(c, argc, argv, 2, 1);
   if (out.empty()) return Usage(c.flags, "--out is required");
   CONNECT_OR_RETURN(client, c);
   v1::DownloadModelRequest req;
-  req.set_candidate_id(c.arg());
+  // Candidates are named after their job; models are not.
+  if (absl::StartsWith(c.arg(), "job-")) {
+    req.set_candidate_id(c.arg());
+  } else {
+    req.set_model_id(c.arg());
+  }
   auto ctx = (*client)->Context(600);
   auto reader = (*client)->search().DownloadModel(ctx.get(), req);
   std::string bytes;

@@ -23,7 +23,10 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, bool creat
   return db;
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+  sqlite3_close_v2(db_);
+}
 
 absl::Status Db::Error(const char* what) const {
   const int code = sqlite3_errcode(db_);
@@ -56,13 +59,30 @@ absl::Status Db::Exec(const std::string& sql) {
 }
 
 absl::StatusOr<Stmt> Db::Prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second.busy) {
+    it->second.busy = true;
+    return Stmt(this, it->second.stmt, &it->second);
+  }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) return Error("prepare");
-  return Stmt(this, stmt);
+  const bool cache = it == cache_.end();
+  if (sqlite3_prepare_v3(db_, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr) !=
+      SQLITE_OK)
+    return Error("prepare");
+  if (!cache) return Stmt(this, stmt, nullptr);
+  auto [entry, added] = cache_.emplace(sql, sqlite_internal::CachedStmt{stmt, true});
+  return Stmt(this, stmt, &entry->second);
 }
 
 Stmt::~Stmt() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_ == nullptr) return;
+  if (cached_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    cached_->busy = false;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
 }
 
 Stmt& Stmt::Bind(int i, int64_t v) {

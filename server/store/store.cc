@@ -18,25 +18,42 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   absl::StatusOr<std::unique_ptr<Db>> db = Db::Open(path, /*create=*/true);
   if (!db.ok()) return db.status();
   // Migrate before anyone else sees the database.
-  absl::StatusOr<Stmt> version = (*db)->Prepare("PRAGMA user_version");
+  // (A statement left stepped would hold a lock that a migration's DROP TABLE
+  // cannot take: read the version, and let the statement go.)
+  absl::StatusOr<std::optional<int64_t>> version = (*db)->QueryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
-  absl::StatusOr<bool> row = version->Step();
-  if (!row.ok()) return row.status();
-  int have = static_cast<int>(version->Int(0));
+  int have = static_cast<int>(version->value_or(0));
   const std::vector<std::string>& migrations = SchemaMigrations();
   if (have > static_cast<int>(migrations.size()))
     return absl::FailedPreconditionError(absl::StrCat(
         "database '", path, "' has schema version ", have, "; this edgenasd knows up to ",
         migrations.size(), " (a newer edgenas wrote it)"));
+  // A migration may rebuild a table others refer to (SQLite cannot drop a
+  // constraint in place): foreign keys are off while it runs, and checked
+  // before it commits.
+  if (have < static_cast<int>(migrations.size())) {
+    if (absl::Status s = (*db)->Exec("PRAGMA foreign_keys=OFF"); !s.ok()) return s;
+  }
   for (size_t v = have; v < migrations.size(); ++v) {
-    std::string sql = absl::StrCat("BEGIN IMMEDIATE;\n", migrations[v], "\nPRAGMA user_version=",
-                                   v + 1, ";\nCOMMIT;");
-    if (absl::Status s = (*db)->Exec(sql); !s.ok()) {
+    absl::Status s = (*db)->Exec(absl::StrCat("BEGIN IMMEDIATE;\n", migrations[v],
+                                              "\nPRAGMA user_version=", v + 1, ";"));
+    if (s.ok()) {
+      absl::StatusOr<std::optional<int64_t>> broken =
+          (*db)->QueryInt("SELECT COUNT(*) FROM pragma_foreign_key_check");
+      if (!broken.ok()) {
+        s = broken.status();
+      } else if (broken->value_or(0) > 0) {
+        s = absl::DataLossError(absl::StrCat(**broken, " rows refer to rows that do not exist"));
+      }
+    }
+    if (s.ok()) s = (*db)->Exec("COMMIT");
+    if (!s.ok()) {
       (*db)->Exec("ROLLBACK").IgnoreError();
       return absl::Status(s.code(), absl::StrCat("migrating '", path, "' to schema ", v + 1, ": ",
                                                  s.message()));
     }
   }
+  if (absl::Status s = (*db)->Exec("PRAGMA foreign_keys=ON"); !s.ok()) return s;
   std::unique_ptr<Store> store(new Store(*std::move(db)));
   store->path_ = path;
   store->writer_thread_ = std::thread([s = store.get()] { s->WriterLoop(); });

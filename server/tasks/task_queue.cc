@@ -4,49 +4,82 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/tasks/task_kinds.h"
 
 namespace edgenas {
 namespace {
 
-int StateInt(TaskState s) { return static_cast<int>(s); }
+// The role that takes a kind; UNSPECIFIED for a kind this edgenas does not
+// know (a row from a newer version): nobody takes it.
+v1::WorkerRole RoleOf(const std::string& kind) {
+  absl::StatusOr<const TaskKind*> k = FindTaskKind(kind);
+  return k.ok() ? (*k)->role : v1::WORKER_ROLE_UNSPECIFIED;
+}
 
 }  // namespace
 
 TaskQueue::TaskQueue(Store* store, TaskQueueOptions options, Clock clock)
     : store_(store), options_(std::move(options)), clock_(std::move(clock)) {}
 
-TaskQueue::ReadyKey TaskQueue::KeyFor(v1::TaskKind kind, const std::string& device_class) {
-  // Training does not care which device class asked for the candidate.
-  return {static_cast<int>(kind), kind == v1::TASK_TRAIN ? std::string() : device_class};
+TaskQueue::ReadyKey TaskQueue::KeyFor(v1::WorkerRole role, const std::string& device_class) {
+  switch (role) {
+    case v1::WORKER_ROLE_TRAINER:
+      // Training does not care which device class asked for the candidate.
+      return {static_cast<int>(role), std::string()};
+    case v1::WORKER_ROLE_LATENCY:
+      return {static_cast<int>(role), device_class};
+    default:
+      return {static_cast<int>(v1::WORKER_ROLE_UNSPECIFIED), std::string()};
+  }
+}
+
+TaskOutcome TaskQueue::OutcomeOf(const std::string& id, const Entry& e, TaskState state,
+                                 const std::string& error) const {
+  return TaskOutcome{id, e.job_id, e.candidate_id, e.kind, e.purpose, state, error};
 }
 
 absl::Status TaskQueue::Load() {
   std::vector<std::string> requeue;
   const int64_t now = clock_();
   absl::Status s = store_->Read([&](Db& db) {
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT t.id, t.job_id, t.candidate_id, t.kind, t.device_class, t.graph_hash, t.payload, "
-        "t.state, t.attempt, t.failures, t.lease_owner FROM tasks t JOIN jobs j ON j.id = t.job_id "
-        "WHERE t.state IN (0, 1) AND j.state IN (1, 2) ORDER BY t.created_ms, t.id");
-    if (!st.ok()) return st.status();
+    std::map<std::string, std::shared_ptr<const v1::Graph>> graphs;  // each parsed once
     std::lock_guard<std::mutex> lock(mu_);
-    for (;;) {
-      absl::StatusOr<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
+    return db.ForEachRow(
+        "SELECT t.id, t.job_id, COALESCE(t.candidate_id, ''), t.kind, t.purpose, t.work, "
+        "t.device_class, t.graph_hash, t.payload, t.state, t.attempt, t.failures, t.lease_owner, "
+        "g.graph FROM tasks t JOIN jobs j ON j.id = t.job_id LEFT JOIN graphs g ON g.hash = "
+        "t.graph_hash WHERE t.state IN (?, ?) AND j.state IN (?, ?) ORDER BY t.created_ms, t.id",
+        [&](const Stmt& st) -> absl::Status {
       Entry e;
-      const std::string id = st->Text(0);
-      e.job_id = st->Text(1);
-      e.candidate_id = st->Text(2);
-      e.kind = static_cast<v1::TaskKind>(st->Int(3));
-      e.device_class = st->Text(4);
-      e.graph_hash = st->Text(5);
-      if (!e.payload.ParseFromString(st->Blob(6)))
+      const std::string id = st.Text(0);
+      e.job_id = st.Text(1);
+      e.candidate_id = st.Text(2);
+      e.kind = st.Text(3);
+      e.role = RoleOf(e.kind);
+      e.purpose = static_cast<TaskPurpose>(st.Int(4));
+      e.work = st.Double(5);
+      e.device_class = st.Text(6);
+      e.graph_hash = st.Text(7);
+      if (!e.payload.ParseFromString(st.Blob(8)))
         return absl::DataLossError(absl::StrCat("task ", id, ": payload does not parse"));
-      e.state = static_cast<TaskState>(st->Int(7));
-      e.attempt = static_cast<int>(st->Int(8));
-      e.failures = static_cast<int>(st->Int(9));
-      e.owner = st->Text(10);
+      e.payload.set_kind(e.kind);
+      e.state = static_cast<TaskState>(st.Int(9));
+      e.attempt = static_cast<int>(st.Int(10));
+      e.failures = static_cast<int>(st.Int(11));
+      e.owner = st.Text(12);
+      if (e.payload.has_graph()) {  // rows of schema 5 carried their graph
+        e.graph = std::make_shared<const v1::Graph>(e.payload.graph());
+        e.payload.clear_graph();
+      } else if (!st.IsNull(13)) {
+        std::shared_ptr<const v1::Graph>& g = graphs[e.graph_hash];
+        if (!g) {
+          auto parsed = std::make_shared<v1::Graph>();
+          if (!parsed->ParseFromString(st.Blob(13)))
+            return absl::DataLossError(absl::StrCat("graph ", e.graph_hash, " does not parse"));
+          g = std::move(parsed);
+        }
+        e.graph = g;
+      }
       const bool local = std::find(options_.local_workers.begin(), options_.local_workers.end(),
                                    e.owner) != options_.local_workers.end();
       if (e.state == TaskState::kLeased && local) {
@@ -54,24 +87,27 @@ absl::Status TaskQueue::Load() {
       } else if (e.state == TaskState::kLeased) {
         e.expires_ms = now + options_.lease_ms;
       } else {
-        ready_[KeyFor(e.kind, e.device_class)].push_back(id);
+        ready_[KeyFor(e.role, e.device_class)].push_back(id);
       }
       tasks_.emplace(id, std::move(e));
-    }
-    return absl::OkStatus();
+      return absl::OkStatus();
+    },
+        TaskState::kQueued, TaskState::kLeased, v1::JOB_PENDING, v1::JOB_RUNNING);
   });
   if (!s.ok()) return s;
   // Whose measurements of each live task are already recorded.
   s = store_->Read([&](Db& db) {
-    absl::StatusOr<Stmt> st = db.Prepare("SELECT task_id, worker_id FROM measurements");
-    if (!st.ok()) return st.status();
     std::lock_guard<std::mutex> lock(mu_);
-    for (;;) {
-      absl::StatusOr<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      auto it = tasks_.find(st->Text(0));
-      if (it != tasks_.end()) it->second.measured_by.insert(st->Text(1));
+    for (auto& [id, e] : tasks_) {
+      if (e.role != v1::WORKER_ROLE_LATENCY) continue;
+      absl::Status st = db.ForEachRow(
+          "SELECT worker_id FROM measurements WHERE task_id = ?",
+          [&e = e](const Stmt& row) {
+            e.measured_by.insert(row.Text(0));
+            return absl::OkStatus();
+          },
+          id);
+      if (!st.ok()) return st;
     }
     return absl::OkStatus();
   });
@@ -84,19 +120,16 @@ absl::Status TaskQueue::Load() {
 
 absl::Status TaskQueue::Insert(Db& db, const std::vector<NewTask>& tasks, int64_t now_ms) {
   for (const NewTask& t : tasks) {
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "INSERT INTO tasks (id, job_id, candidate_id, kind, device_class, graph_hash, payload, "
-        "state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+    if (absl::Status s = FindTaskKind(t.payload.kind()).status(); !s.ok()) return s;
+    v1::Task payload = t.payload;
+    payload.clear_graph();  // stored once, in graphs
+    absl::StatusOr<Stmt> st = db.Query(
+        "INSERT INTO tasks (id, job_id, candidate_id, purpose, kind, device_class, graph_hash, "
+        "payload, work, state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        t.id, t.job_id, t.candidate_id, t.purpose, t.payload.kind(), t.device_class, t.graph_hash,
+        Blob{payload.SerializeAsString()}, t.work, TaskState::kQueued, now_ms, now_ms);
     if (!st.ok()) return st.status();
-    st->Bind(1, t.id)
-        .Bind(2, t.job_id)
-        .Bind(3, t.candidate_id)
-        .Bind(4, static_cast<int>(t.payload.kind()))
-        .Bind(5, t.device_class)
-        .Bind(6, t.graph_hash)
-        .BindBlob(7, t.payload.SerializeAsString())
-        .Bind(8, now_ms)
-        .Bind(9, now_ms);
+    if (t.candidate_id.empty()) st->BindNull(3);
     if (absl::Status s = st->Run(); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -112,9 +145,15 @@ void TaskQueue::Publish(const std::vector<NewTask>& tasks) {
       e.device_class = t.device_class;
       e.graph_hash = t.graph_hash;
       e.kind = t.payload.kind();
+      e.role = RoleOf(e.kind);
+      e.purpose = t.purpose;
+      e.work = t.work;
       e.payload = t.payload;
+      e.payload.clear_graph();
+      e.graph = t.graph;
+      const ReadyKey key = KeyFor(e.role, t.device_class);
       if (!tasks_.emplace(t.id, std::move(e)).second) continue;
-      ready_[KeyFor(t.payload.kind(), t.device_class)].push_back(t.id);
+      ready_[key].push_back(t.id);
     }
     ++wake_generation_;
   }
@@ -122,20 +161,16 @@ void TaskQueue::Publish(const std::vector<NewTask>& tasks) {
 }
 
 bool TaskQueue::HasWork(v1::WorkerRole role, const std::string& device_class) {
-  const v1::TaskKind kind =
-      role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = ready_.find(KeyFor(kind, device_class));
+  auto it = ready_.find(KeyFor(role, device_class));
   return it != ready_.end() && !it->second.empty();
 }
 
 bool TaskQueue::WaitForWork(v1::WorkerRole role, const std::string& device_class, int64_t wait_ms) {
-  const v1::TaskKind kind =
-      role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t generation = wake_generation_;
   auto has = [&] {
-    auto it = ready_.find(KeyFor(kind, device_class));
+    auto it = ready_.find(KeyFor(role, device_class));
     return it != ready_.end() && !it->second.empty();
   };
   if (has()) return true;
@@ -169,13 +204,11 @@ uint64_t TaskQueue::generation() {
 
 void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
                              const std::string& device_class, AcquireDone done) {
-  const v1::TaskKind kind =
-      role == v1::WORKER_ROLE_TRAINER ? v1::TASK_TRAIN : v1::TASK_MEASURE_LATENCY;
   std::string id;
   v1::Task task;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = ready_.find(KeyFor(kind, device_class));
+    auto it = ready_.find(KeyFor(role, device_class));
     for (size_t pos = 0; it != ready_.end() && pos < it->second.size();) {
       std::string candidate = it->second[pos];
       auto t = tasks_.find(candidate);
@@ -196,6 +229,7 @@ void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
       e.expires_ms = clock_() + options_.lease_ms;
       id = candidate;
       task = e.payload;
+      if (e.graph) *task.mutable_graph() = *e.graph;
       task.set_task_id(id);
       task.set_attempt(e.attempt);
       task.set_lease_expires_at_ms(e.expires_ms);
@@ -209,12 +243,12 @@ void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
   const int64_t now = clock_();
   auto write = [id, worker_id, now, attempt = task.attempt(),
                 expires = task.lease_expires_at_ms()](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "UPDATE tasks SET state = 1, attempt = ?, lease_owner = ?, lease_expires_ms = ?, "
-        "updated_ms = ? WHERE id = ? AND state = 0");
-    if (!st.ok()) return st.status();
-    st->Bind(1, attempt).Bind(2, worker_id).Bind(3, expires).Bind(4, now).Bind(5, id);
-    if (absl::Status r = st->Run(); !r.ok()) return r;
+    if (absl::Status r = db.Run(
+            "UPDATE tasks SET state = ?, attempt = ?, lease_owner = ?, lease_expires_ms = ?, "
+            "updated_ms = ? WHERE id = ? AND state = ?",
+            TaskState::kLeased, attempt, worker_id, expires, now, id, TaskState::kQueued);
+        !r.ok())
+      return r;
     if (db.Changes() != 1)
       return absl::AbortedError(absl::StrCat("task ", id, " is no longer queued"));
     return absl::OkStatus();
@@ -234,11 +268,24 @@ void TaskQueue::AcquireAsync(const std::string& worker_id, v1::WorkerRole role,
                            t->second.state = TaskState::kQueued;
                            t->second.owner.clear();
                            --t->second.attempt;
-                           ready_[KeyFor(t->second.kind, t->second.device_class)].push_front(id);
+                           ready_[KeyFor(t->second.role, t->second.device_class)].push_front(id);
                          }
                        }
                        done(s);
                      });
+}
+
+absl::StatusOr<v1::Task> TaskQueue::Leased(const std::string& worker_id,
+                                            const std::string& task_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end() || it->second.state != TaskState::kLeased ||
+      it->second.owner != worker_id)
+    return absl::PermissionDeniedError(
+        absl::StrCat("task_id: this worker holds no lease on '", task_id.substr(0, 100), "'"));
+  v1::Task task = it->second.payload;
+  task.set_task_id(task_id);
+  return task;
 }
 
 std::vector<std::string> TaskQueue::Heartbeat(const std::string& worker_id,
@@ -279,30 +326,28 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
       done(ReportVerdict{false, "a report for this attempt is already being recorded"});
       return;
     }
-    const bool kind_ok = is_error || (e.kind == v1::TASK_TRAIN && report.has_train()) ||
-                         (e.kind == v1::TASK_MEASURE_LATENCY && report.has_latency());
-    if (!kind_ok) {
-      done(absl::InvalidArgumentError("result: does not match the task's kind"));
+    absl::StatusOr<const TaskKind*> kind = FindTaskKind(e.kind);
+    if (!is_error && (!kind.ok() || report.result_case() != (*kind)->result)) {
+      done(absl::InvalidArgumentError(
+          absl::StrCat("result: not the result a '", e.kind, "' task reports")));
       return;
     }
     e.reporting = true;
-    row = TaskRow{report.task_id(), e.job_id, e.candidate_id, e.device_class,
-                  e.graph_hash,     e.kind,   e.attempt};
+    row = TaskRow{report.task_id(), e.job_id, e.candidate_id, e.device_class, e.graph_hash,
+                  e.kind,           e.purpose, e.attempt,     e.work,         e.payload};
   }
   const int64_t now = clock_();
   // Decided inside the transaction, used after the commit.
   auto next = std::make_shared<TaskState>(TaskState::kDone);
   auto failures = std::make_shared<int>(0);
   auto write = [this, report, row, now, is_error, next, failures](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> cur = db.Prepare(
-        "SELECT failures FROM tasks WHERE id = ? AND state = 1 AND attempt = ? AND lease_owner = "
-        "?");
-    if (!cur.ok()) return cur.status();
-    cur->Bind(1, row.id).Bind(2, row.attempt).Bind(3, report.worker_id());
-    absl::StatusOr<bool> found = cur->Step();
-    if (!found.ok()) return found.status();
-    if (!*found) return absl::AbortedError("the lease changed while the report was on its way");
-    *failures = static_cast<int>(cur->Int(0));
+    absl::StatusOr<std::optional<int64_t>> current = db.QueryInt(
+        "SELECT failures FROM tasks WHERE id = ? AND state = ? AND attempt = ? AND lease_owner = ?",
+        row.id, TaskState::kLeased, row.attempt, report.worker_id());
+    if (!current.ok()) return current.status();
+    if (!current->has_value())
+      return absl::AbortedError("the lease changed while the report was on its way");
+    *failures = static_cast<int>(**current);
     ApplyVerdict verdict = ApplyVerdict::kDone;
     if (is_error) {
       *failures += 1;
@@ -313,19 +358,17 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
       verdict = *applied;
       *next = verdict == ApplyVerdict::kRetry ? TaskState::kQueued : TaskState::kDone;
     }
-    absl::StatusOr<Stmt> st = db.Prepare(
+    absl::StatusOr<Stmt> st = db.Query(
         "UPDATE tasks SET state = ?, failures = ?, last_error = ?, lease_owner = '', "
-        "lease_expires_ms = 0, result = ?, updated_ms = ? WHERE id = ?");
+        "lease_expires_ms = 0, result = ?, updated_ms = ? WHERE id = ?",
+        *next, *failures, is_error ? report.error() : std::string(), Null{}, now, row.id);
     if (!st.ok()) return st.status();
-    st->Bind(1, StateInt(*next))
-        .Bind(2, *failures)
-        .Bind(3, is_error ? report.error() : std::string());
+    // A done task keeps its report, less the model file (stored as a model).
     if (*next == TaskState::kDone) {
-      st->BindBlob(4, report.SerializeAsString());
-    } else {
-      st->BindNull(4);
+      v1::ReportResultRequest kept = report;
+      kept.clear_model_file();
+      st->BindBlob(4, kept.SerializeAsString());
     }
-    st->Bind(5, now).Bind(6, row.id);
     return st->Run();
   };
   store_->WriteAsync(write, [this, row, report, next, failures, done](absl::Status s) {
@@ -342,12 +385,11 @@ void TaskQueue::Report(const v1::ReportResultRequest& report,
           e.requeued_ms = clock_();
           e.state = TaskState::kQueued;
           e.owner.clear();
-          ready_[KeyFor(e.kind, e.device_class)].push_back(row.id);
+          ready_[KeyFor(e.role, e.device_class)].push_back(row.id);
           ++wake_generation_;
         } else {
-          outcome = TaskOutcome{
-              row.id, e.job_id, e.candidate_id,
-              e.kind, *next,    *next == TaskState::kQuarantined ? report.error() : std::string()};
+          outcome = OutcomeOf(row.id, e, *next,
+                              *next == TaskState::kQuarantined ? report.error() : std::string());
           tasks_.erase(it);
         }
       }
@@ -395,7 +437,7 @@ void TaskQueue::Requeue(const std::vector<std::string>& candidates,
       // A worker that goes silent in the middle of a task is a failed attempt:
       // a graph that kills every device it lands on ends in quarantine.
       if (counts_as_failure && ++e.failures >= options_.max_failures) {
-        outcomes.push_back({id, e.job_id, e.candidate_id, e.kind, TaskState::kQuarantined, reason});
+        outcomes.push_back(OutcomeOf(id, e, TaskState::kQuarantined, reason));
         quarantined.push_back(id);
         tasks_.erase(it);
         continue;
@@ -403,7 +445,7 @@ void TaskQueue::Requeue(const std::vector<std::string>& candidates,
       e.state = TaskState::kQueued;
       e.owner.clear();
       e.expires_ms = 0;
-      ready_[KeyFor(e.kind, e.device_class)].push_back(id);
+      ready_[KeyFor(e.role, e.device_class)].push_back(id);
       ids.push_back(id);
     }
     if (ids.empty() && quarantined.empty()) return;
@@ -415,15 +457,16 @@ void TaskQueue::Requeue(const std::vector<std::string>& candidates,
   // raced this is either committed first or refused by its WHERE clause.
   store_->WriteAsync(
       [ids, quarantined, now, reason, failure](Db& db) -> absl::Status {
-        for (const auto& [list, state] : {std::pair{&ids, 0}, {&quarantined, 3}}) {
+        for (const auto& [list, state] :
+             {std::pair{&ids, TaskState::kQueued}, {&quarantined, TaskState::kQuarantined}}) {
           for (const std::string& id : *list) {
-            absl::StatusOr<Stmt> st = db.Prepare(
-                "UPDATE tasks SET state = ?, lease_owner = '', lease_expires_ms = 0, last_error = "
-                "?, "
-                "failures = failures + ?, updated_ms = ? WHERE id = ? AND state = 1");
-            if (!st.ok()) return st.status();
-            st->Bind(1, state).Bind(2, reason).Bind(3, failure).Bind(4, now).Bind(5, id);
-            if (absl::Status s = st->Run(); !s.ok()) return s;
+            if (absl::Status s = db.Run(
+                    "UPDATE tasks SET state = ?, lease_owner = '', lease_expires_ms = 0, "
+                    "last_error = ?, failures = failures + ?, updated_ms = ? WHERE id = ? AND "
+                    "state = ?",
+                    state, reason, failure, now, id, TaskState::kLeased);
+                !s.ok())
+              return s;
           }
         }
         return absl::OkStatus();
@@ -481,12 +524,10 @@ void TaskQueue::CancelJob(const std::string& job_id) {
   const int64_t now = clock_();
   store_->WriteAsync(
       [job_id, now](Db& db) -> absl::Status {
-        absl::StatusOr<Stmt> st = db.Prepare(
-            "UPDATE tasks SET state = 4, lease_owner = '', updated_ms = ? "
-            "WHERE job_id = ? AND state IN (0, 1)");
-        if (!st.ok()) return st.status();
-        st->Bind(1, now).Bind(2, job_id);
-        return st->Run();
+        return db.Run(
+            "UPDATE tasks SET state = ?, lease_owner = '', updated_ms = ? "
+            "WHERE job_id = ? AND state IN (?, ?)",
+            TaskState::kCancelled, now, job_id, TaskState::kQueued, TaskState::kLeased);
       },
       nullptr);
 }

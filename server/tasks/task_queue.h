@@ -1,4 +1,7 @@
-// The queue of TRAIN and MEASURE_LATENCY tasks, with leases.
+// The queue of tasks, with leases: tasks of the runtime's registered kinds
+// (runtime/tasks/task_kinds.h), taken by the workers of the role each kind
+// names (trainers take any trainer kind; latency workers the latency kinds
+// of their device class).
 //
 // The store is the truth; an in-memory index makes acquiring cheap. A task
 // is leased to one worker at a time; heartbeats extend the lease; an expired
@@ -14,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -32,22 +36,36 @@ inline constexpr int64_t kOtherWorkerMs = 20000;
 
 enum class TaskState { kQueued = 0, kLeased = 1, kDone = 2, kQuarantined = 3, kCancelled = 4 };
 
+// What a task is for, which says who hears of its outcome: a candidate's
+// trial, a strategy's own request (SearchContext::Submit), or the final
+// training of a winner.
+enum class TaskPurpose { kTrial = 0, kRequest = 1, kFinal = 2 };
+
 struct TaskQueueOptions {
   int64_t lease_ms = 60000;  // without a heartbeat, a lease ends after this long
   int max_failures = 3;      // failed attempts (errors or silent workers) before quarantine
   std::vector<std::string> local_workers;  // their leases die with the process
 };
 
-// A task to enqueue, written in the same transaction as the candidate it serves.
+// A task to enqueue, written in the same transaction as what it serves. Its
+// graph is stored once, in the graphs table, by whoever stores the
+// candidate; the queue attaches it to the task a worker gets.
 struct NewTask {
-  std::string id, job_id, candidate_id, device_class, graph_hash;
-  v1::Task payload;  // task_id, kind, graph and settings; no lease fields
+  std::string id, job_id;
+  std::string candidate_id;  // "" for a strategy's own request
+  TaskPurpose purpose = TaskPurpose::kTrial;
+  std::string device_class;  // latency kinds: the class that measures it
+  std::string graph_hash;    // "" for kinds without a graph
+  double work = 0;           // what it spends of the job's budget, in trial-equivalents
+  v1::Task payload;          // kind and settings; no lease fields, no graph
+  std::shared_ptr<const v1::Graph> graph;
 };
 
 // What happened to a task, told to the listener after the commit.
 struct TaskOutcome {
   std::string task_id, job_id, candidate_id;
-  v1::TaskKind kind = v1::TASK_KIND_UNSPECIFIED;
+  std::string kind;
+  TaskPurpose purpose = TaskPurpose::kTrial;
   TaskState state = TaskState::kDone;  // kDone or kQuarantined
   std::string error;                   // the last error of a quarantined task
 };
@@ -58,8 +76,11 @@ struct TaskOutcome {
 enum class ApplyVerdict { kDone, kRetry };
 struct TaskRow {
   std::string id, job_id, candidate_id, device_class, graph_hash;
-  v1::TaskKind kind;
+  std::string kind;
+  TaskPurpose purpose;
   int attempt;
+  double work;
+  v1::Task payload;  // as enqueued
 };
 using ApplyFn = std::function<absl::StatusOr<ApplyVerdict>(Db&, const TaskRow&,
                                                            const v1::ReportResultRequest&)>;
@@ -84,14 +105,16 @@ class TaskQueue {
     listener_ = std::move(listener);
   }
 
-  // Inserts tasks inside the caller's write transaction.
+  // Inserts tasks inside the caller's write transaction. A kind the
+  // registry does not know is InvalidArgument.
   static absl::Status Insert(Db& db, const std::vector<NewTask>& tasks, int64_t now_ms);
   // Makes committed tasks visible to workers.
   void Publish(const std::vector<NewTask>& tasks);
 
   // Leases the oldest ready task for a worker of this role (trainers take
-  // TRAIN; latency workers take MEASURE_LATENCY of their device class).
-  // Persisted before it returns; nullopt when nothing is ready.
+  // trainer kinds; latency workers the latency kinds of their device
+  // class), its graph attached. Persisted before it returns; nullopt when
+  // nothing is ready.
   absl::StatusOr<std::optional<v1::Task>> Acquire(const std::string& worker_id, v1::WorkerRole role,
                                                   const std::string& device_class);
   // The same without waiting for the commit: `done` runs after it (on the
@@ -105,6 +128,11 @@ class TaskQueue {
   bool WaitForWork(v1::WorkerRole role, const std::string& device_class, int64_t wait_ms);
   // True when a task is ready for this role and class.
   bool HasWork(v1::WorkerRole role, const std::string& device_class);
+
+  // The task `worker_id` holds the lease of, as enqueued (its
+  // initial_model_id says which model it may fetch); PermissionDenied when
+  // the worker holds no such lease.
+  absl::StatusOr<v1::Task> Leased(const std::string& worker_id, const std::string& task_id);
 
   // Extends the worker's leases on `task_ids`; returns those it no longer holds.
   std::vector<std::string> Heartbeat(const std::string& worker_id,
@@ -136,22 +164,28 @@ class TaskQueue {
  private:
   struct Entry {
     std::string job_id, candidate_id, device_class, graph_hash;
-    v1::TaskKind kind = v1::TASK_KIND_UNSPECIFIED;
+    std::string kind;
+    v1::WorkerRole role = v1::WORKER_ROLE_UNSPECIFIED;
+    TaskPurpose purpose = TaskPurpose::kTrial;
+    double work = 0;
     TaskState state = TaskState::kQueued;
     int attempt = 0, failures = 0;
     std::string owner;
     int64_t expires_ms = 0;
     bool reporting = false;  // a report for this attempt is being committed
     v1::Task payload;
+    std::shared_ptr<const v1::Graph> graph;
     // Workers whose measurement of this task is recorded: with replicas > 1
     // the next attempt goes to someone else for a while (kOtherWorkerMs),
     // then to anyone, so a class with too few workers does not stall.
     std::set<std::string> measured_by;
     int64_t requeued_ms = 0;
   };
-  using ReadyKey = std::pair<int, std::string>;  // (kind, device class or "")
+  using ReadyKey = std::pair<int, std::string>;  // (role, device class or "")
 
-  static ReadyKey KeyFor(v1::TaskKind kind, const std::string& device_class);
+  static ReadyKey KeyFor(v1::WorkerRole role, const std::string& device_class);
+  TaskOutcome OutcomeOf(const std::string& id, const Entry& e, TaskState state,
+                        const std::string& error) const;
   // Requeues those of `candidates` that are still leased, with no report in flight,
   // and for which `still` holds, all checked under the lock that requeues them.
   void Requeue(const std::vector<std::string>& candidates,

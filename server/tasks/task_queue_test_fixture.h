@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "runtime/tasks/task_kinds.h"
 #include "server/tasks/task_queue.h"
 
 namespace edgenas {
@@ -90,14 +91,15 @@ class TaskQueueTest : public ::testing::Test {
       absl::StatusOr<ApplyVerdict> v = apply_hook_(row);
       if (!v.ok() || *v == ApplyVerdict::kRetry) return v;
     }
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "INSERT INTO train_results (train_key, graph_hash, val_accuracy, train_loss, train_seconds, "
-        "images_per_second, worker_id, created_ms) VALUES (?, ?, ?, 0, 0, 0, ?, 0)");
-    if (!st.ok()) return st.status();
-    st->Bind(1, absl::StrCat("attempt-", row.attempt)).Bind(2, row.graph_hash)
-        .Bind(3, report.has_train() ? report.train().val_accuracy() : report.latency().median_ms())
-        .Bind(4, report.worker_id());
-    if (absl::Status s = st->Run(); !s.ok()) return s;
+    if (absl::Status s = db.Run(
+            "INSERT INTO train_results (eval_key, graph_hash, val_accuracy, train_loss, "
+            "train_seconds, images_per_second, worker_id, created_ms) "
+            "VALUES (?, ?, ?, 0, 0, 0, ?, 0)",
+            absl::StrCat(row.id, "-attempt-", row.attempt), row.graph_hash,
+            report.has_train() ? report.train().val_accuracy() : report.latency().median_ms(),
+            report.worker_id());
+        !s.ok())
+      return s;
     return ApplyVerdict::kDone;
   }
 
@@ -111,8 +113,8 @@ class TaskQueueTest : public ::testing::Test {
                       }).ok());
   }
 
-  static NewTask MakeTask(const std::string& id, const std::string& job_id, v1::TaskKind kind,
-                          const std::string& device_class) {
+  static NewTask MakeTask(const std::string& id, const std::string& job_id,
+                          const std::string& kind, const std::string& device_class) {
     NewTask t;
     t.id = id;
     t.job_id = job_id;
@@ -121,7 +123,10 @@ class TaskQueueTest : public ::testing::Test {
     t.graph_hash = "hash-" + id;
     t.payload.set_kind(kind);
     t.payload.set_graph_hash(t.graph_hash);
-    if (kind == v1::TASK_TRAIN) t.payload.mutable_train();
+    t.payload.mutable_train();
+    auto graph = std::make_shared<v1::Graph>();
+    graph->set_num_classes(10);
+    t.graph = graph;
     return t;
   }
 
@@ -129,11 +134,16 @@ class TaskQueueTest : public ::testing::Test {
   void Enqueue(const std::vector<NewTask>& tasks) {
     absl::Status s = store_->Write([&](Db& db) -> absl::Status {
       for (const NewTask& t : tasks) {
-        absl::StatusOr<Stmt> st = db.Prepare(
-            "INSERT INTO candidates (id, job_id, seq, graph_hash, graph, created_ms) VALUES (?, ?, 0, ?, x'', ?)");
-        if (!st.ok()) return st.status();
-        st->Bind(1, t.candidate_id).Bind(2, t.job_id).Bind(3, t.graph_hash).Bind(4, now_.load());
-        if (absl::Status r = st->Run(); !r.ok()) return r;
+        if (absl::Status r = db.Run("INSERT OR IGNORE INTO graphs (hash, graph) VALUES (?, ?)",
+                                    t.graph_hash, Blob{t.graph->SerializeAsString()});
+            !r.ok())
+          return r;
+        if (absl::Status r = db.Run(
+                "INSERT INTO candidates (id, job_id, seq, graph_hash, eval_key, created_ms) "
+                "VALUES (?, ?, 0, ?, ?, ?)",
+                t.candidate_id, t.job_id, t.graph_hash, "key-" + t.candidate_id, now_.load());
+            !r.ok())
+          return r;
       }
       return TaskQueue::Insert(db, tasks, now_.load());
     });
@@ -240,8 +250,8 @@ class TaskQueueTest : public ::testing::Test {
 
 constexpr auto kTrainer = v1::WORKER_ROLE_TRAINER;
 constexpr auto kLatency = v1::WORKER_ROLE_LATENCY;
-constexpr auto kTrain = v1::TASK_TRAIN;
-constexpr auto kMeasure = v1::TASK_MEASURE_LATENCY;
+inline const std::string kTrain = kTrainTask;
+inline const std::string kMeasure = kMeasureLatencyTask;
 
 }  // namespace testing
 }  // namespace edgenas

@@ -24,7 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "edgenas/v1/services.grpc.pb.h"
 #include "runtime/util/flags.h"
-#include "server/jobs/job_spec.h"
+#include "server/spec/job_spec.h"
 #include "tests/bench/load_fleet.h"
 #include "tests/bench/load_pareto.h"
 #include "tests/bench/load_report.h"

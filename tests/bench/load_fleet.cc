@@ -1,5 +1,7 @@
 #include "tests/bench/load_fleet.h"
 
+#include "runtime/tasks/task_kinds.h"
+
 #include <grpcpp/alarm.h>
 
 #include <algorithm>
@@ -302,8 +304,8 @@ class SimWorker {
       return Arm(&work_alarm_, Clock::now() + shard_->PollDelay(), kWorkTimer);
     }
     task_ = std::make_unique<v1::Task>(std::move(*acquire_.response.mutable_task()));
-    ++(task_->kind() == v1::TASK_TRAIN ? shard_->result().train_tasks
-                                       : shard_->result().measure_tasks);
+    ++(task_->kind() == kTrainTask ? shard_->result().train_tasks
+                                   : shard_->result().measure_tasks);
     if (shard_->options().work_ms > 0)
       return Arm(&work_alarm_, Clock::now() + std::chrono::milliseconds(shard_->options().work_ms),
                  kWorkTimer);
@@ -315,7 +317,7 @@ class SimWorker {
     report_request_.set_worker_id(id_.worker_id);
     report_request_.set_task_id(task_->task_id());
     report_request_.set_attempt(task_->attempt());
-    if (task_->kind() == v1::TASK_TRAIN) {
+    if (task_->kind() == kTrainTask) {
       *report_request_.mutable_train() = FakeTraining(*task_, shard_->options().seed);
     } else {
       absl::StatusOr<v1::LatencyMeasurement> m = FakeMeasurement(*task_);
@@ -337,7 +339,7 @@ class SimWorker {
     shard_->Record(kReportResult, report_.start, report_.status);
     FleetResult& r = shard_->result();
     if (report_.status.ok() && report_.response.accepted()) {
-      ++(task_->kind() == v1::TASK_TRAIN ? r.accepted_train : r.accepted_latency);
+      ++(task_->kind() == kTrainTask ? r.accepted_train : r.accepted_latency);
     } else if (report_.status.ok()) {
       ++r.refused[report_.response.reason()];
     }

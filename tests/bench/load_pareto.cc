@@ -12,9 +12,10 @@
 #include "runtime/graph/graph_proto.h"
 #include "search/objective/pareto.h"
 #include "search/space/mobile_space.h"
-#include "server/jobs/job_settings.h"
-#include "server/jobs/job_spec.h"
-#include "server/jobs/job_tables.h"
+#include "server/spec/search_settings.h"
+#include "server/spec/job_spec.h"
+#include "server/jobs/job_rows.h"
+#include "server/jobs/pareto_book.h"
 #include "server/store/ids.h"
 #include "server/store/store.h"
 
@@ -63,17 +64,19 @@ absl::Status InsertTrials(Db& db, const v1::Job& job, const std::string& graph_b
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     const int64_t created = job.created_at_ms() + static_cast<int64_t>(i);
-    absl::StatusOr<Stmt> c = db.Prepare(
-        "INSERT INTO candidates (id, job_id, seq, graph_hash, graph, created_ms) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
-    if (!c.ok()) return c.status();
-    c->Bind(1, trials[i].candidate_id)
-        .Bind(2, job.id())
-        .Bind(3, static_cast<int64_t>(i + 1))
-        .Bind(4, r.graph_hash)
-        .BindBlob(5, graph_blob)
-        .Bind(6, created);
-    if (absl::Status s = c->Run(); !s.ok()) return s;
+    // Each candidate names its own graph; all of them store the same small
+    // valid one (GetParetoFront never reads it).
+    if (absl::Status s = db.Run("INSERT INTO graphs (hash, graph) VALUES (?, ?)", r.graph_hash,
+                                Blob{graph_blob});
+        !s.ok())
+      return s;
+    if (absl::Status s = db.Run(
+            "INSERT INTO candidates (id, job_id, seq, graph_hash, eval_key, created_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            trials[i].candidate_id, job.id(), static_cast<int64_t>(i + 1), r.graph_hash,
+            r.graph_hash, created);
+        !s.ok())
+      return s;
     absl::StatusOr<Stmt> t = db.Prepare(
         "INSERT INTO trials (candidate_id, job_id, graph_hash, ok, val_accuracy, latency_ms, "
         "latency_p90_ms, latency_cv, device_class, params, flops, reward, on_front, created_ms) "
@@ -105,8 +108,6 @@ absl::StatusOr<FilledJob> FillJobWithTrials(const std::string& db_path, int n,
   if (!spec.ok()) return spec.status();
   absl::StatusOr<SearchSettings> settings = SettingsFromSpec(*spec);
   if (!settings.ok()) return settings.status();
-  // Every candidate carries the same small, valid graph: GetParetoFront
-  // never reads it, but the column may not be empty.
   MobileSpace space;
   v1::Graph wire;
   GraphToProto(BuildGraph(space.Minimal(), space), &wire);
@@ -131,7 +132,7 @@ absl::StatusOr<FilledJob> FillJobWithTrials(const std::string& db_path, int n,
     Row& r = rows[i];
     r.latency_ms = 0.05 * std::exp(unit(rng) * std::log(100.0));
     r.accuracy = 0.97 - 0.35 / (1 + r.latency_ms / 0.3) - 0.25 * unit(rng);
-    r.reward = Reward(*settings, r.accuracy, r.latency_ms);
+    r.reward = *ObjectiveReward(*settings, r.accuracy, r.latency_ms);
     r.graph_hash = Hex64(rng()) + Hex64(rng()) + Hex64(rng()) + Hex64(rng());
     out.trials.push_back(
         {absl::StrCat(job.id(), "-", r.graph_hash.substr(0, 16)), r.accuracy, r.latency_ms});
@@ -144,7 +145,7 @@ absl::StatusOr<FilledJob> FillJobWithTrials(const std::string& db_path, int n,
   }
   std::vector<ObjectivePoint> front_points;
   for (int i : out.front) front_points.push_back(points[i]);
-  out.hypervolume = Hypervolume2D(front_points, 0.0, HypervolumeRefLatency(*settings));
+  out.hypervolume = Hypervolume2D(front_points, 0.0, ParetoBook::ReferenceLatency(*settings));
 
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(db_path);
   if (!store.ok()) return store.status();

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "server/jobs/job_spec.h"
+#include "server/spec/job_spec.h"
 #include "tests/integration/edgenasd_process.h"
 
 namespace edgenas {
@@ -120,7 +120,7 @@ TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
   EXPECT_EQ(Count(db, "SELECT COUNT(DISTINCT graph_hash) FROM trials" + where), 6);
   EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM candidates" + where), 6);
   // One training result per graph, however often the coordinator died.
-  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM tasks" + where + " AND kind = 1 AND state = 2"), 6);
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM tasks" + where + " AND kind = 'train' AND state = 2"), 6);
   sqlite3_close(db);
 }
 

@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "runtime/model_file/model_file.h"
 #include "search/objective/mnas_reward.h"
-#include "server/jobs/job_spec.h"
+#include "server/spec/job_spec.h"
 #include "tests/integration/edgenasd_process.h"
 
 namespace edgenas {

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "server/jobs/job_spec.h"
+#include "server/spec/job_spec.h"
 #include "tests/integration/edgenasd_process.h"
 
 namespace edgenas {
@@ -225,11 +225,11 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(15);
   while (kills < 20 && std::chrono::steady_clock::now() < deadline) {
     // Wait until the victim starts a measurement, then kill it partway through.
-    const int seen = victim->Count("measuring");
+    const int seen = victim->Count("latency measurement job-");
     const auto wait_until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (victim->Count("measuring") == seen && std::chrono::steady_clock::now() < wait_until)
+    while (victim->Count("latency measurement job-") == seen && std::chrono::steady_clock::now() < wait_until)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (victim->Count("measuring") == seen) break;  // no more work came its way
+    if (victim->Count("latency measurement job-") == seen) break;  // no more work came its way
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 600));
     victim->Signal(SIGKILL);
     ++kills;
@@ -256,11 +256,11 @@ TEST(Workers, AWorkerKilledMidMeasurementTwentyTimesLosesNothingAndDuplicatesNot
     return v;
   };
   // Every measurement task ended once, done, holding the one report accepted for it.
-  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2"), 24);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND state = 2 AND result IS NOT NULL"),
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 'measure_latency'"), 24);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tasks WHERE kind = 'measure_latency' AND state = 2 AND result IS NOT NULL"),
             24);
   // Kills were real: some tasks needed more than one attempt.
-  EXPECT_GT(count("SELECT COUNT(*) FROM tasks WHERE kind = 2 AND attempt > 1"), 0);
+  EXPECT_GT(count("SELECT COUNT(*) FROM tasks WHERE kind = 'measure_latency' AND attempt > 1"), 0);
   // No measurement from an attempt whose lease was lost: each stored row came
   // from a report the queue accepted (a result or a noisy one sent round again).
   EXPECT_EQ(count("SELECT COUNT(*) FROM measurements m WHERE NOT EXISTS (SELECT 1 FROM tasks t "
@@ -418,7 +418,7 @@ TEST(Workers, AnAbandonedLongPollIsGivenNoTask) {
                                  std::chrono::steady_clock::now() + std::chrono::seconds(90));
   EXPECT_EQ(job.state(), v1::JOB_SUCCEEDED) << job.error();
   // (More than once when a noisy machine makes the coordinator ask again.)
-  EXPECT_GE(worker.Count("measuring"), 1) << "the late worker measured the candidate";
+  EXPECT_GE(worker.Count("latency measurement job-"), 1) << "the late worker measured the candidate";
 }
 
 // A remote trainer: the coordinator has no trainer of its own, so every TRAIN

@@ -1,7 +1,7 @@
 // Prints the job spec reference table that README.md carries.
 #include <cstdio>
 
-#include "server/jobs/job_spec.h"
+#include "server/spec/job_spec.h"
 
 int main() {
   std::printf("%s", edgenas::JobSpecReferenceMarkdown().c_str());

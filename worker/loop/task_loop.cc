@@ -140,8 +140,9 @@ absl::Status TaskLoop::Run(const std::atomic<bool>& stop) {
       current_task_ = t.task_id();
       lost_ = false;
     }
-    std::fprintf(stderr, "%s: %s %s (attempt %d)\n", options_.log_name.c_str(), t.kind().c_str(),
-                 t.task_id().c_str(), t.attempt());
+    absl::StatusOr<const TaskKind*> kind = FindTaskKind(t.kind());
+    std::fprintf(stderr, "%s: %s %s (attempt %d)\n", options_.log_name.c_str(),
+                 kind.ok() ? (*kind)->work : t.kind().c_str(), t.task_id().c_str(), t.attempt());
     v1::ReportResultRequest report;
     {
       GateTurn turn(options_.gate, identity_.role);
