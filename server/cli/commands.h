@@ -16,6 +16,8 @@ int RunLatencyModel(int argc, char** argv);
 // submit, jobs, job, watch, cancel, pareto, candidate, model, tokens,
 // workers; -1 when `cmd` is none of them.
 int RunClientCommand(const std::string& cmd, int argc, char** argv);
+// tokens, workers; -1 when `cmd` is neither.
+int RunAdminCommand(const std::string& cmd, int argc, char** argv);
 
 }  // namespace edgenas
 

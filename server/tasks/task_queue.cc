@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/tasks/task_kinds.h"
+#include "server/tasks/task_rows.h"
 
 namespace edgenas {
 namespace {
@@ -41,73 +42,29 @@ TaskOutcome TaskQueue::OutcomeOf(const std::string& id, const Entry& e, TaskStat
 absl::Status TaskQueue::Load() {
   std::vector<std::string> requeue;
   const int64_t now = clock_();
-  absl::Status s = store_->Read([&](Db& db) {
-    std::map<std::string, std::shared_ptr<const v1::Graph>> graphs;  // each parsed once
+  // The index is filled inside the read: a report that arrives once the
+  // snapshot is read finds its task (and Requeue below leaves it alone).
+  absl::Status s = store_->Read([&](Db& db) -> absl::Status {
+    absl::StatusOr<std::vector<LiveTask>> live = ReadLiveTasks(db);
+    if (!live.ok()) return live.status();
     std::lock_guard<std::mutex> lock(mu_);
-    return db.ForEachRow(
-        "SELECT t.id, t.job_id, COALESCE(t.candidate_id, ''), t.kind, t.purpose, t.work, "
-        "t.device_class, t.graph_hash, t.payload, t.state, t.attempt, t.failures, t.lease_owner, "
-        "g.graph FROM tasks t JOIN jobs j ON j.id = t.job_id LEFT JOIN graphs g ON g.hash = "
-        "t.graph_hash WHERE t.state IN (?, ?) AND j.state IN (?, ?) ORDER BY t.created_ms, t.id",
-        [&](const Stmt& st) -> absl::Status {
-      Entry e;
-      const std::string id = st.Text(0);
-      e.job_id = st.Text(1);
-      e.candidate_id = st.Text(2);
-      e.kind = st.Text(3);
-      e.role = RoleOf(e.kind);
-      e.purpose = static_cast<TaskPurpose>(st.Int(4));
-      e.work = st.Double(5);
-      e.device_class = st.Text(6);
-      e.graph_hash = st.Text(7);
-      if (!e.payload.ParseFromString(st.Blob(8)))
-        return absl::DataLossError(absl::StrCat("task ", id, ": payload does not parse"));
-      e.payload.set_kind(e.kind);
-      e.state = static_cast<TaskState>(st.Int(9));
-      e.attempt = static_cast<int>(st.Int(10));
-      e.failures = static_cast<int>(st.Int(11));
-      e.owner = st.Text(12);
-      if (e.payload.has_graph()) {  // rows of schema 5 carried their graph
-        e.graph = std::make_shared<const v1::Graph>(e.payload.graph());
-        e.payload.clear_graph();
-      } else if (!st.IsNull(13)) {
-        std::shared_ptr<const v1::Graph>& g = graphs[e.graph_hash];
-        if (!g) {
-          auto parsed = std::make_shared<v1::Graph>();
-          if (!parsed->ParseFromString(st.Blob(13)))
-            return absl::DataLossError(absl::StrCat("graph ", e.graph_hash, " does not parse"));
-          g = std::move(parsed);
-        }
-        e.graph = g;
-      }
+    for (LiveTask& l : *live) {
+      Entry e = EntryOf(l.task);
+      e.state = l.state;
+      e.attempt = l.attempt;
+      e.failures = l.failures;
+      e.owner = l.owner;
+      e.measured_by = std::move(l.measured_by);
       const bool local = std::find(options_.local_workers.begin(), options_.local_workers.end(),
                                    e.owner) != options_.local_workers.end();
       if (e.state == TaskState::kLeased && local) {
-        requeue.push_back(id);
+        requeue.push_back(l.task.id);
       } else if (e.state == TaskState::kLeased) {
         e.expires_ms = now + options_.lease_ms;
       } else {
-        ready_[KeyFor(e.role, e.device_class)].push_back(id);
+        ready_[KeyFor(e.role, e.device_class)].push_back(l.task.id);
       }
-      tasks_.emplace(id, std::move(e));
-      return absl::OkStatus();
-    },
-        TaskState::kQueued, TaskState::kLeased, v1::JOB_PENDING, v1::JOB_RUNNING);
-  });
-  if (!s.ok()) return s;
-  // Whose measurements of each live task are already recorded.
-  s = store_->Read([&](Db& db) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [id, e] : tasks_) {
-      if (e.role != v1::WORKER_ROLE_LATENCY) continue;
-      absl::Status st = db.ForEachRow(
-          "SELECT worker_id FROM measurements WHERE task_id = ?",
-          [&e = e](const Stmt& row) {
-            e.measured_by.insert(row.Text(0));
-            return absl::OkStatus();
-          },
-          id);
-      if (!st.ok()) return st;
+      tasks_.emplace(l.task.id, std::move(e));
     }
     return absl::OkStatus();
   });
@@ -119,38 +76,30 @@ absl::Status TaskQueue::Load() {
 }
 
 absl::Status TaskQueue::Insert(Db& db, const std::vector<NewTask>& tasks, int64_t now_ms) {
-  for (const NewTask& t : tasks) {
-    if (absl::Status s = FindTaskKind(t.payload.kind()).status(); !s.ok()) return s;
-    v1::Task payload = t.payload;
-    payload.clear_graph();  // stored once, in graphs
-    absl::StatusOr<Stmt> st = db.Query(
-        "INSERT INTO tasks (id, job_id, candidate_id, purpose, kind, device_class, graph_hash, "
-        "payload, work, state, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        t.id, t.job_id, t.candidate_id, t.purpose, t.payload.kind(), t.device_class, t.graph_hash,
-        Blob{payload.SerializeAsString()}, t.work, TaskState::kQueued, now_ms, now_ms);
-    if (!st.ok()) return st.status();
-    if (t.candidate_id.empty()) st->BindNull(3);
-    if (absl::Status s = st->Run(); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return InsertTasks(db, tasks, now_ms);
+}
+
+TaskQueue::Entry TaskQueue::EntryOf(const NewTask& t) {
+  Entry e;
+  e.job_id = t.job_id;
+  e.candidate_id = t.candidate_id;
+  e.device_class = t.device_class;
+  e.graph_hash = t.graph_hash;
+  e.kind = t.payload.kind();
+  e.role = RoleOf(e.kind);
+  e.purpose = t.purpose;
+  e.work = t.work;
+  e.payload = t.payload;
+  e.payload.clear_graph();
+  e.graph = t.graph;
+  return e;
 }
 
 void TaskQueue::Publish(const std::vector<NewTask>& tasks) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const NewTask& t : tasks) {
-      Entry e;
-      e.job_id = t.job_id;
-      e.candidate_id = t.candidate_id;
-      e.device_class = t.device_class;
-      e.graph_hash = t.graph_hash;
-      e.kind = t.payload.kind();
-      e.role = RoleOf(e.kind);
-      e.purpose = t.purpose;
-      e.work = t.work;
-      e.payload = t.payload;
-      e.payload.clear_graph();
-      e.graph = t.graph;
+      Entry e = EntryOf(t);
       const ReadyKey key = KeyFor(e.role, t.device_class);
       if (!tasks_.emplace(t.id, std::move(e)).second) continue;
       ready_[key].push_back(t.id);

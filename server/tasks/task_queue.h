@@ -184,6 +184,7 @@ class TaskQueue {
   using ReadyKey = std::pair<int, std::string>;  // (role, device class or "")
 
   static ReadyKey KeyFor(v1::WorkerRole role, const std::string& device_class);
+  static Entry EntryOf(const NewTask& task);
   TaskOutcome OutcomeOf(const std::string& id, const Entry& e, TaskState state,
                         const std::string& error) const;
   // Requeues those of `candidates` that are still leased, with no report in flight,
