@@ -11,7 +11,8 @@ function(edgenas_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
 endfunction()
 
-# The arrows of DESIGN.md, checked over each target's transitive link closure:
+# The arrows between parts (README, "How it is built"), checked over each target's
+# transitive link closure:
 # runtime links none of search/server/worker, search links none of server/worker,
 # worker links none of search/server, the job-spec language none of the
 # coordinator, gRPC or SQLite, and the CLI (edgenas) neither the coordinator
@@ -53,7 +54,7 @@ function(edgenas_check_arrows)
     _edgenas_link_closure(${lib} closure)
     foreach(f ${forbidden})
       if(f IN_LIST closure)
-        message(FATAL_ERROR "Arrow violated: ${lib} links ${f} (see DESIGN.md, 'Parts and the direction of dependence')")
+        message(FATAL_ERROR "Arrow violated: ${lib} links ${f} (see README.md, 'How it is built')")
       endif()
     endforeach()
   endforeach()

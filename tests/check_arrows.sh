@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when an #include crosses the arrows of DESIGN.md:
+# Fails when an #include crosses the arrows between parts (README, "How it is built"):
 #   runtime includes nothing of search, server, worker, gRPC or SQLite;
 #   search includes nothing of server, worker, gRPC or SQLite;
 #   worker includes nothing of search or server;

@@ -1,4 +1,4 @@
-// The model graph of DESIGN.md: a DAG of named nodes over one input tensor.
+// The model graph: a DAG of named nodes over one input tensor.
 //
 // One graph type serves every part. It holds structure and attributes only;
 // weights live in a ParamStore keyed by node name, so several compiled nets
