@@ -11,8 +11,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "runtime/graph/graph_hash.h"
 #include "search/api/json_params.h"
 
@@ -24,13 +22,10 @@ constexpr int kMaxBatch = 64;
 // taken as exhausted (only a tiny space gets there).
 constexpr int kMaxDuplicateDraws = 1000;
 
-// The artifact that holds the hashes drawn so far, one per line.
-constexpr char kDrawnArtifact[] = "drawn";
-
 // What a resumed run needs to continue exactly where the checkpoint was.
-// The hashes drawn so far are the checkpoint's artifact; a checkpoint
-// without it (an older edgenas) is resumed by replaying the first
-// `submitted` distinct draws from the job's seed.
+// The hashes drawn so far are not stored (they would grow the checkpoint,
+// rewritten after every batch, with the job): they are the first
+// `submitted` distinct draws from the job's seed, and a resume replays them.
 struct RandomSearchState {
   std::mt19937_64 rng;
   int submitted = 0;
@@ -202,15 +197,6 @@ absl::Status RandomStrategy::Run(SearchContext& ctx) {
   if (!saved.ok()) return saved.status();
   if (*saved) {
     if (auto s = state.FromJson((*saved)->state); !s.ok()) return s;
-    if (auto drawn = (*saved)->artifacts.find(kDrawnArtifact);
-        !state.seen_restored && drawn != (*saved)->artifacts.end()) {
-      for (absl::string_view h : absl::StrSplit(drawn->second, '\n', absl::SkipEmpty()))
-        state.seen.insert(std::string(h));
-      if (static_cast<int>(state.seen.size()) != state.submitted)
-        return absl::DataLossError(absl::StrCat("checkpoint.artifacts.drawn: ", state.seen.size(),
-                                                " hashes for ", state.submitted, " draws"));
-      state.seen_restored = true;
-    }
     if (!state.seen_restored) {
       if (auto s = ReplaySeen(*space, settings.seed, &state); !s.ok()) return s;
     }
@@ -239,10 +225,7 @@ absl::Status RandomStrategy::Run(SearchContext& ctx) {
         state.best_hash = r->graph_hash;
       }
     }
-    if (auto s = ctx.Checkpoint(StrategyCheckpoint{
-            state.ToJson(), {{kDrawnArtifact, absl::StrJoin(state.seen, "\n")}}});
-        !s.ok())
-      return s;
+    if (auto s = ctx.Checkpoint(state.ToJson()); !s.ok()) return s;
     std::string message =
         absl::StrCat("random: ", state.submitted, "/", settings.max_trials, " trials");
     if (state.best_reward) {
