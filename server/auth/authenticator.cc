@@ -37,20 +37,16 @@ absl::StatusOr<std::string> Authenticator::BootstrapAdminToken() {
   bool created = false;
   const int64_t now = clock_();
   absl::Status s = store_->Write([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT COUNT(*) FROM tokens WHERE kind = ? AND revoked = 0 AND scopes LIKE '%admin%'");
-    if (!st.ok()) return st.status();
-    st->Bind(1, kClient);
-    absl::StatusOr<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (st->Int(0) > 0) return absl::OkStatus();
-    absl::StatusOr<Stmt> ins = db.Prepare(
-        "INSERT INTO tokens (id, secret_hash, kind, scopes, description, created_ms, expires_ms) "
-        "VALUES (?, ?, ?, 'search,admin', 'created at first start', ?, 0)");
-    if (!ins.ok()) return ins.status();
-    ins->Bind(1, NewId("tok")).Bind(2, HashSecret(*secret)).Bind(3, kClient).Bind(4, now);
+    absl::StatusOr<std::optional<int64_t>> admins = db.QueryInt(
+        "SELECT COUNT(*) FROM tokens WHERE kind = ? AND revoked = 0 AND scopes LIKE '%admin%'",
+        kClient);
+    if (!admins.ok()) return admins.status();
+    if (admins->value_or(0) > 0) return absl::OkStatus();
     created = true;
-    return ins->Run();
+    return db.Run(
+        "INSERT INTO tokens (id, secret_hash, kind, scopes, description, created_ms, expires_ms) "
+        "VALUES (?, ?, ?, 'search,admin', 'created at first start', ?, 0)",
+        NewId("tok"), HashSecret(*secret), kClient, now);
   });
   if (!s.ok()) return s;
   return created ? *secret : std::string();
@@ -86,10 +82,10 @@ absl::StatusOr<Principal> Authenticator::LookUp(const std::string& hash) {
   bool found = false;
   const int64_t now = clock_();
   absl::Status s = store_->Read([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT id, scopes, expires_ms FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked = 0");
+    absl::StatusOr<Stmt> st = db.Query(
+        "SELECT id, scopes, expires_ms FROM tokens WHERE secret_hash = ? AND kind = ? AND revoked = 0",
+        hash, kClient);
     if (!st.ok()) return st.status();
-    st->Bind(1, hash).Bind(2, kClient);
     absl::StatusOr<bool> row = st->Step();
     if (!row.ok()) return row.status();
     if (*row && (st->Int(2) == 0 || st->Int(2) > now)) {
@@ -100,10 +96,9 @@ absl::StatusOr<Principal> Authenticator::LookUp(const std::string& hash) {
       found = true;
       return absl::OkStatus();
     }
-    absl::StatusOr<Stmt> w = db.Prepare(
-        "SELECT id, device_class, role FROM workers WHERE credential_hash = ? AND revoked = 0");
+    absl::StatusOr<Stmt> w = db.Query(
+        "SELECT id, device_class, role FROM workers WHERE credential_hash = ? AND revoked = 0", hash);
     if (!w.ok()) return w.status();
-    w->Bind(1, hash);
     absl::StatusOr<bool> wrow = w->Step();
     if (!wrow.ok()) return wrow.status();
     if (*wrow) {
@@ -150,14 +145,11 @@ absl::StatusOr<v1::CreateTokenResponse> Authenticator::CreateToken(const v1::Cre
   const int64_t now = clock_();
   out.set_expires_at_ms(r.ttl_seconds() > 0 ? now + r.ttl_seconds() * 1000 : 0);
   absl::Status s = store_->Write([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> ins = db.Prepare(
+    return db.Run(
         "INSERT INTO tokens (id, secret_hash, kind, scopes, device_class, description, created_ms, "
-        "expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!ins.ok()) return ins.status();
-    ins->Bind(1, out.token_id()).Bind(2, HashSecret(*secret)).Bind(3, static_cast<int>(r.kind()))
-        .Bind(4, absl::StrJoin(scopes, ",")).Bind(5, r.device_class()).Bind(6, r.description())
-        .Bind(7, now).Bind(8, out.expires_at_ms());
-    return ins->Run();
+        "expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        out.token_id(), HashSecret(*secret), r.kind(), absl::StrJoin(scopes, ","), r.device_class(),
+        r.description(), now, out.expires_at_ms());
   });
   if (!s.ok()) return s;
   return out;
@@ -166,27 +158,24 @@ absl::StatusOr<v1::CreateTokenResponse> Authenticator::CreateToken(const v1::Cre
 absl::StatusOr<std::vector<v1::TokenInfo>> Authenticator::ListTokens() {
   std::vector<v1::TokenInfo> out;
   absl::Status s = store_->Read([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare(
+    return db.ForEachRow(
         "SELECT id, kind, scopes, device_class, created_ms, expires_ms, revoked, used, description "
-        "FROM tokens ORDER BY created_ms");
-    if (!st.ok()) return st.status();
-    for (;;) {
-      absl::StatusOr<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      v1::TokenInfo t;
-      t.set_token_id(st->Text(0));
-      t.set_kind(static_cast<v1::CreateTokenRequest::Kind>(st->Int(1)));
-      for (absl::string_view sc : absl::StrSplit(st->Text(2), ',', absl::SkipEmpty())) t.add_scopes(std::string(sc));
-      t.set_device_class(st->Text(3));
-      t.set_created_at_ms(st->Int(4));
-      t.set_expires_at_ms(st->Int(5));
-      t.set_revoked(st->Int(6) != 0);
-      t.set_used(st->Int(7) != 0);
-      t.set_description(st->Text(8));
-      out.push_back(std::move(t));
-    }
-    return absl::OkStatus();
+        "FROM tokens ORDER BY created_ms",
+        [&](const Stmt& st) {
+          v1::TokenInfo t;
+          t.set_token_id(st.Text(0));
+          t.set_kind(static_cast<v1::CreateTokenRequest::Kind>(st.Int(1)));
+          for (absl::string_view sc : absl::StrSplit(st.Text(2), ',', absl::SkipEmpty()))
+            t.add_scopes(std::string(sc));
+          t.set_device_class(st.Text(3));
+          t.set_created_at_ms(st.Int(4));
+          t.set_expires_at_ms(st.Int(5));
+          t.set_revoked(st.Int(6) != 0);
+          t.set_used(st.Int(7) != 0);
+          t.set_description(st.Text(8));
+          out.push_back(std::move(t));
+          return absl::OkStatus();
+        });
   });
   if (!s.ok()) return s;
   return out;
@@ -194,10 +183,8 @@ absl::StatusOr<std::vector<v1::TokenInfo>> Authenticator::ListTokens() {
 
 absl::Status Authenticator::RevokeToken(const std::string& token_id) {
   absl::Status s = store_->Write([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare("UPDATE tokens SET revoked = 1 WHERE id = ?");
-    if (!st.ok()) return st.status();
-    st->Bind(1, token_id);
-    if (absl::Status r = st->Run(); !r.ok()) return r;
+    if (absl::Status r = db.Run("UPDATE tokens SET revoked = 1 WHERE id = ?", token_id); !r.ok())
+      return r;
     if (db.Changes() == 0)
       return absl::NotFoundError(absl::StrCat("token_id: no token '", token_id.substr(0, 64), "'"));
     return absl::OkStatus();
@@ -223,10 +210,11 @@ absl::StatusOr<v1::EnrollResponse> Authenticator::Enroll(const v1::EnrollRequest
   const int64_t now = clock_();
   absl::Status s = store_->Write([&](Db& db) -> absl::Status {
     // Spent in the same transaction that creates the worker: once, and only once.
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT id, device_class, expires_ms, used, revoked FROM tokens WHERE secret_hash = ? AND kind = ?");
+    absl::StatusOr<Stmt> st = db.Query(
+        "SELECT id, device_class, expires_ms, used, revoked FROM tokens WHERE secret_hash = ? AND "
+        "kind = ?",
+        token_hash, kEnrollment);
     if (!st.ok()) return st.status();
-    st->Bind(1, token_hash).Bind(2, kEnrollment);
     absl::StatusOr<bool> row = st->Step();
     if (!row.ok()) return row.status();
     if (!*row || st->Int(4) != 0) return Unauthenticated();
@@ -237,18 +225,14 @@ absl::StatusOr<v1::EnrollResponse> Authenticator::Enroll(const v1::EnrollRequest
       return absl::PermissionDeniedError(absl::StrCat(
           "device_class: the token was made for '", device_class, "', not '",
           r.device_class().substr(0, 64), "'"));
-    absl::StatusOr<Stmt> use = db.Prepare("UPDATE tokens SET used = 1 WHERE id = ? AND used = 0");
-    if (!use.ok()) return use.status();
-    use->Bind(1, token_id);
-    if (absl::Status u = use->Run(); !u.ok()) return u;
-    absl::StatusOr<Stmt> ins = db.Prepare(
+    if (absl::Status u = db.Run("UPDATE tokens SET used = 1 WHERE id = ? AND used = 0", token_id);
+        !u.ok())
+      return u;
+    return db.Run(
         "INSERT INTO workers (id, credential_hash, device_class, role, fingerprint, enrolled_ms, "
-        "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!ins.ok()) return ins.status();
-    ins->Bind(1, out.worker_id()).Bind(2, HashSecret(*credential)).Bind(3, device_class)
-        .Bind(4, static_cast<int>(r.role())).BindBlob(5, r.fingerprint().SerializeAsString())
-        .Bind(6, now).Bind(7, now);
-    return ins->Run();
+        "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        out.worker_id(), HashSecret(*credential), device_class, r.role(),
+        Blob{r.fingerprint().SerializeAsString()}, now, now);
   });
   if (!s.ok()) return s;
   return out;
@@ -259,31 +243,27 @@ absl::StatusOr<std::vector<v1::WorkerInfo>> Authenticator::ListWorkers(int64_t s
   std::vector<v1::WorkerInfo> out;
   const int64_t now = clock_();
   absl::Status s = store_->Read([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare(
-        "SELECT id, device_class, role, fingerprint, enrolled_ms, last_seen_ms, tasks_done, revoked, "
-        "flagged FROM workers ORDER BY enrolled_ms");
-    if (!st.ok()) return st.status();
-    for (;;) {
-      absl::StatusOr<bool> row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      v1::WorkerInfo w;
-      w.set_worker_id(st->Text(0));
-      w.set_device_class(st->Text(1));
-      w.set_role(static_cast<v1::WorkerRole>(st->Int(2)));
-      w.mutable_fingerprint()->ParseFromString(st->Blob(3));
-      w.set_enrolled_at_ms(st->Int(4));
-      w.set_last_seen_ms(st->Int(5));
-      w.set_tasks_done(st->Int(6));
-      w.set_revoked(st->Int(7) != 0);
-      const std::string flagged = st->Text(8);
-      w.set_health(w.revoked() ? "revoked"
-                   : !flagged.empty() ? "flagged: " + flagged
-                   : now - w.last_seen_ms() > stale_after_ms ? "stale"
-                                                              : "ok");
-      out.push_back(std::move(w));
-    }
-    return absl::OkStatus();
+    return db.ForEachRow(
+        "SELECT id, device_class, role, fingerprint, enrolled_ms, last_seen_ms, tasks_done, "
+        "revoked, flagged FROM workers ORDER BY enrolled_ms",
+        [&](const Stmt& st) {
+          v1::WorkerInfo w;
+          w.set_worker_id(st.Text(0));
+          w.set_device_class(st.Text(1));
+          w.set_role(static_cast<v1::WorkerRole>(st.Int(2)));
+          w.mutable_fingerprint()->ParseFromString(st.Blob(3));
+          w.set_enrolled_at_ms(st.Int(4));
+          w.set_last_seen_ms(st.Int(5));
+          w.set_tasks_done(st.Int(6));
+          w.set_revoked(st.Int(7) != 0);
+          const std::string flagged = st.Text(8);
+          w.set_health(w.revoked()                                 ? "revoked"
+                       : !flagged.empty()                          ? "flagged: " + flagged
+                       : now - w.last_seen_ms() > stale_after_ms ? "stale"
+                                                                   : "ok");
+          out.push_back(std::move(w));
+          return absl::OkStatus();
+        });
   });
   if (!s.ok()) return s;
   return out;
@@ -291,10 +271,8 @@ absl::StatusOr<std::vector<v1::WorkerInfo>> Authenticator::ListWorkers(int64_t s
 
 absl::Status Authenticator::RevokeWorker(const std::string& worker_id) {
   absl::Status s = store_->Write([&](Db& db) -> absl::Status {
-    absl::StatusOr<Stmt> st = db.Prepare("UPDATE workers SET revoked = 1 WHERE id = ?");
-    if (!st.ok()) return st.status();
-    st->Bind(1, worker_id);
-    if (absl::Status r = st->Run(); !r.ok()) return r;
+    if (absl::Status r = db.Run("UPDATE workers SET revoked = 1 WHERE id = ?", worker_id); !r.ok())
+      return r;
     if (db.Changes() == 0)
       return absl::NotFoundError(absl::StrCat("worker_id: no worker '", worker_id.substr(0, 64), "'"));
     return absl::OkStatus();
@@ -322,10 +300,9 @@ void Authenticator::FlushSeen() {
   store_->WriteAsync(
       [seen](Db& db) -> absl::Status {
         for (const auto& [id, ms] : seen) {
-          absl::StatusOr<Stmt> st = db.Prepare("UPDATE workers SET last_seen_ms = ? WHERE id = ?");
-          if (!st.ok()) return st.status();
-          st->Bind(1, ms).Bind(2, id);
-          if (absl::Status s = st->Run(); !s.ok()) return s;
+          if (absl::Status s = db.Run("UPDATE workers SET last_seen_ms = ? WHERE id = ?", ms, id);
+              !s.ok())
+            return s;
         }
         return absl::OkStatus();
       },

@@ -57,12 +57,19 @@ double ParetoBook::ReferenceLatency(const SearchSettings& settings) {
 
 absl::Status ParetoBook::Add(Db& db, const std::string& job_id, const std::string& candidate_id,
                              const SearchSettings& settings) {
+  // Two lookups, not one with an OR: SQLite would answer that by scanning
+  // every trial of the job, once per new trial.
   Pool pool;
   if (absl::Status s = Collect(db,
                                "SELECT rowid, val_accuracy, latency_ms, reward FROM trials WHERE "
-                               "job_id = ? AND (on_front = 1 OR (candidate_id = ? AND ok = 1 AND "
-                               "recheck = 0))",
-                               &pool, job_id, candidate_id);
+                               "job_id = ? AND on_front = 1",
+                               &pool, job_id);
+      !s.ok())
+    return s;
+  if (absl::Status s = Collect(db,
+                               "SELECT rowid, val_accuracy, latency_ms, reward FROM trials WHERE "
+                               "candidate_id = ? AND ok = 1 AND recheck = 0 AND on_front = 0",
+                               &pool, candidate_id);
       !s.ok())
     return s;
   return Settle(db, job_id, pool, settings);
