@@ -5,10 +5,13 @@
 //   batch 8 was served the batch-1 latency of an earlier job;
 // - the training key printed each real setting with six significant digits,
 //   so two learning rates that differ in the seventh shared one training.
+// And a candidate whose training was served from another job's had no model
+// to download (DownloadModel said NotFound): it has the one that training made.
 #include <chrono>
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "runtime/model_file/model_file.h"
 #include "server/spec/job_spec.h"
 #include "tests/integration/edgenasd_process.h"
 
@@ -39,7 +42,8 @@ class CacheKeyTest : public ::testing::Test {
   }
 
   // Runs a job to its end and returns its one trial.
-  v1::TrialResult RunJob(const std::function<void(v1::JobSpec&)>& edit) {
+  v1::TrialResult RunJob(const std::function<void(v1::JobSpec&)>& edit,
+                         std::string* candidate_id = nullptr) {
     absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(kSpec);
     EXPECT_TRUE(spec.ok()) << spec.status();
     edit(*spec);
@@ -68,7 +72,22 @@ class CacheKeyTest : public ::testing::Test {
     if (cands.candidates_size() != 1) return {};
     EXPECT_EQ(cands.candidates(0).result().status(), v1::TRIAL_OK)
         << cands.candidates(0).result().error();
+    if (candidate_id) *candidate_id = cands.candidates(0).id();
     return cands.candidates(0).result();
+  }
+
+  // The model file DownloadModel sends for a candidate.
+  absl::StatusOr<std::string> Download(const std::string& candidate_id) {
+    v1::DownloadModelRequest req;
+    req.set_candidate_id(candidate_id);
+    auto ctx = EdgenasdProcess::Context(token_);
+    auto reader = server_->Search()->DownloadModel(ctx.get(), req);
+    std::string bytes;
+    v1::ModelChunk chunk;
+    while (reader->Read(&chunk)) bytes += chunk.data();
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return bytes;
   }
 
   std::string dir_, token_;
@@ -76,14 +95,26 @@ class CacheKeyTest : public ::testing::Test {
 };
 
 TEST_F(CacheKeyTest, ABatch8JobIsNotServedTheBatch1Latency) {
-  const v1::TrialResult one = RunJob([](v1::JobSpec&) {});
-  const v1::TrialResult eight = RunJob([](v1::JobSpec& s) { s.mutable_latency()->set_batch(8); });
+  std::string first, second;
+  const v1::TrialResult one = RunJob([](v1::JobSpec&) {}, &first);
+  const v1::TrialResult eight =
+      RunJob([](v1::JobSpec& s) { s.mutable_latency()->set_batch(8); }, &second);
   // The same graph and training: the training result is shared.
   EXPECT_EQ(eight.train().train_seconds(), one.train().train_seconds());
   // Eight images take longer than one (cnn-bn at batch 8 does 8x the work).
   ASSERT_GT(one.latency().median_ms(), 0);
   EXPECT_GT(eight.latency().median_ms(), 2 * one.latency().median_ms())
       << "batch 1: " << one.latency().median_ms() << " ms, batch 8: " << eight.latency().median_ms();
+
+  // The second job's candidate was served the first one's training: it has
+  // that training's model to download, the same bytes.
+  absl::StatusOr<std::string> a = Download(first), b = Download(second);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(*a, *b);
+  absl::StatusOr<Model> model = ParseModel(*b);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(model->metadata.metrics.at("val_accuracy"), eight.train().val_accuracy());
 }
 
 TEST_F(CacheKeyTest, LearningRatesThatDifferInTheSeventhDigitAreTrainedApart) {
