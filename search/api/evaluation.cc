@@ -1,32 +1,18 @@
 #include "search/api/evaluation.h"
 
-#include <openssl/evp.h>
-
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/tasks/task_kinds.h"
 #include "runtime/train/schedule.h"
+#include "runtime/util/sha256.h"
 
 namespace edgenas {
 namespace {
 
 absl::Status FieldError(const char* field, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("training.", field, ": ", what));
-}
-
-std::string Hex16(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
 }
 
 bool ValidName(const std::string& name) {
@@ -85,12 +71,13 @@ std::string EvaluationKey(const SearchSettings& s, const std::string& graph_hash
                           const std::string& weights_digest, const TrainingSettings& t) {
   // %a prints a double exactly; the version tag moves when the meaning of a
   // training changes, so old results are not served for new requests.
-  return Hex16(absl::StrFormat(
+  return Sha256Hex(absl::StrFormat(
       "eval-v2|graph=%s|weights=%s|dataset=%s|vf=%a|max=%d|seed=%d|epochs=%d|batch=%d|lr=%a|"
       "momentum=%a|wd=%a|schedule=%s|crop=%d|flip=%d",
       graph_hash, weights_digest, s.dataset.name, s.dataset.validation_fraction,
       s.dataset.max_train_images, s.seed, t.epochs, t.batch_size, t.learning_rate, t.momentum,
-      t.weight_decay, t.schedule, t.augment_pad_crop, t.augment_flip ? 1 : 0));
+      t.weight_decay, t.schedule, t.augment_pad_crop, t.augment_flip ? 1 : 0),
+                   32);
 }
 
 absl::Status ValidateCheckpoint(const StrategyCheckpoint& c) {

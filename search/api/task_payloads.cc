@@ -18,20 +18,6 @@ v1::TrainingSpec TrainingSpecOf(const TrainingSettings& t) {
   return s;
 }
 
-TrainingSettings TrainingSettingsOf(const v1::TrainingSpec& s) {
-  TrainingSettings t;
-  t.epochs = s.epochs();
-  t.batch_size = s.batch_size();
-  t.learning_rate = s.learning_rate();
-  t.momentum = s.momentum();
-  t.weight_decay = s.weight_decay();
-  t.threads = s.threads();
-  if (!s.schedule().empty()) t.schedule = s.schedule();
-  t.augment_pad_crop = s.augment_pad_crop();
-  t.augment_flip = s.augment_flip();
-  return t;
-}
-
 v1::TrainTask TrainSectionOf(const SearchSettings& settings, const TrainingSettings& training) {
   v1::TrainTask t;
   t.set_dataset(settings.dataset.name);

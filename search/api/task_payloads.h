@@ -12,7 +12,22 @@
 namespace edgenas {
 
 v1::TrainingSpec TrainingSpecOf(const TrainingSettings& training);
-TrainingSettings TrainingSettingsOf(const v1::TrainingSpec& spec);
+// From any message with a training's fields (a job's TrainingSpec, its
+// FinalTrainingSpec); an empty schedule is the default.
+template <typename Spec>
+TrainingSettings TrainingSettingsOf(const Spec& spec) {
+  TrainingSettings t;
+  t.epochs = spec.epochs();
+  t.batch_size = spec.batch_size();
+  t.learning_rate = spec.learning_rate();
+  t.momentum = spec.momentum();
+  t.weight_decay = spec.weight_decay();
+  t.threads = spec.threads();
+  if (!spec.schedule().empty()) t.schedule = spec.schedule();
+  t.augment_pad_crop = spec.augment_pad_crop();
+  t.augment_flip = spec.augment_flip();
+  return t;
+}
 
 // The dataset, its split, the seed and `training`: what a train task
 // trains on and how, and what every kind that reads data reads.

@@ -1,8 +1,7 @@
 #include "server/jobs/job_rows.h"
 
-#include <openssl/evp.h>
-
 #include "absl/strings/str_cat.h"
+#include "runtime/util/sha256.h"
 
 namespace edgenas {
 namespace {
@@ -32,19 +31,6 @@ absl::StatusOr<v1::Job> JobFromRow(const Stmt& st) {
   job.set_work_done(st.Double(12));
   job.set_phase(st.Text(13));
   return job;
-}
-
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
 }
 
 absl::Status Broken(const std::string& job_id, const std::string& what) {

@@ -197,29 +197,26 @@ absl::Status StoreSearchContext::Record(Db& db, std::vector<Item>& items,
     absl::StatusOr<bool> measuring = HasTask(db, it.candidate_id, kMeasureLatencyTask);
     if (!measuring.ok()) return measuring.status();
     std::vector<NewTask> mine;
-    if (!trained->has_value() && !*training) {
+    // A trial's task of the candidate, its graph attached by the queue.
+    const auto task = [&](const char* suffix, const std::string& device_class, v1::Task payload) {
       NewTask t;
-      t.id = absl::StrCat(it.candidate_id, "-train");
+      t.id = absl::StrCat(it.candidate_id, suffix);
       t.job_id = job_id_;
       t.candidate_id = it.candidate_id;
+      t.device_class = device_class;
       t.graph_hash = it.hash;
-      t.payload = MakeTrainTask(settings_, it.training, *it.wire, it.hash, it.initial_model_id);
+      t.payload = std::move(payload);
       t.payload.clear_graph();
       t.graph = it.wire;
       mine.push_back(std::move(t));
-    }
+    };
+    if (!trained->has_value() && !*training)
+      task("-train", "",
+           MakeTrainTask(settings_, it.training, *it.wire, it.hash, it.initial_model_id));
     if (!measured->has_value() && !*measuring) {
-      NewTask t;
-      t.id = absl::StrCat(it.candidate_id, "-measure");
-      t.job_id = job_id_;
-      t.candidate_id = it.candidate_id;
-      t.device_class = settings_.device_class;
-      t.graph_hash = it.hash;
-      t.payload = MakeMeasureTask(settings_, *it.wire, it.hash);
-      t.payload.clear_graph();
-      t.payload.mutable_measure()->set_replicas(s_.judge->Policy(settings_.device_class).replicas);
-      t.graph = it.wire;
-      mine.push_back(std::move(t));
+      v1::Task measure = MakeMeasureTask(settings_, *it.wire, it.hash);
+      measure.mutable_measure()->set_replicas(s_.judge->Policy(settings_.device_class).replicas);
+      task("-measure", settings_.device_class, std::move(measure));
     }
     if (absl::Status s = TaskQueue::Insert(db, mine, now); !s.ok()) return s;
     for (NewTask& t : mine) new_tasks->push_back(std::move(t));

@@ -54,17 +54,7 @@ absl::StatusOr<SearchSettings> SettingsFromSpec(const v1::JobSpec& spec) {
 }
 
 TrainingSettings FinalTrainingSettings(const v1::FinalTrainingSpec& f) {
-  TrainingSettings t;
-  t.epochs = f.epochs();
-  t.batch_size = f.batch_size();
-  t.learning_rate = f.learning_rate();
-  t.momentum = f.momentum();
-  t.weight_decay = f.weight_decay();
-  t.threads = f.threads();
-  if (!f.schedule().empty()) t.schedule = f.schedule();
-  t.augment_pad_crop = f.augment_pad_crop();
-  t.augment_flip = f.augment_flip();
-  return t;
+  return TrainingSettingsOf(f);
 }
 
 }  // namespace edgenas
