@@ -12,6 +12,8 @@ int RunBench(int argc, char** argv);
 int RunInfo(int argc, char** argv);
 // latency-model: the latency predictor's error on this machine.
 int RunLatencyModel(int argc, char** argv);
+// neat-bench: NEAT on XOR and double pole balancing.
+int RunNeatBench(int argc, char** argv);
 
 // submit, jobs, job, watch, cancel, pareto, candidate, model, tokens,
 // workers; -1 when `cmd` is none of them.

@@ -15,6 +15,7 @@ constexpr char kUsage[] =
     "  bench    measure inference latency or training throughput\n"
     "  info     summarize a model file or an architecture\n"
     "  latency-model  fit the kernel latency predictor here and report its held-out error\n"
+    "  neat-bench     NEAT on XOR or double pole balancing, as its paper reports them\n"
     "\n"
     "with edgenasd (--server HOST:PORT, --token-file FILE, or EDGENAS_SERVER, EDGENAS_TOKEN_FILE):\n"
     "  submit     submit a search job (JOB.json), optionally --watch it\n"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (cmd == "bench") return edgenas::RunBench(argc, argv);
   if (cmd == "info") return edgenas::RunInfo(argc, argv);
   if (cmd == "latency-model") return edgenas::RunLatencyModel(argc, argv);
+  if (cmd == "neat-bench") return edgenas::RunNeatBench(argc, argv);
   if (int rc = edgenas::RunClientCommand(cmd, argc, argv); rc >= 0) return rc;
   std::fprintf(stderr, "edgenas: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;

@@ -16,8 +16,12 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, bool creat
   std::unique_ptr<Db> db(new Db(raw));
   sqlite3_busy_timeout(raw, 10000);
   sqlite3_extended_result_codes(raw, 1);
+  // A page cache of 32 MiB per connection and the file mapped for reading:
+  // a job's tables outgrow SQLite's default 2 MiB within minutes under load,
+  // and every miss then costs a read() of a page the OS has cached anyway.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY",
+                             "PRAGMA cache_size=-32768", "PRAGMA mmap_size=1073741824"}) {
     if (absl::Status s = db->Exec(pragma); !s.ok()) return s;
   }
   return db;
