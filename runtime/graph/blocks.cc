@@ -56,6 +56,17 @@ std::string GraphBuilder::Pool(const std::string& name, const std::string& input
   return name;
 }
 
+std::string GraphBuilder::PoolWindow(const std::string& name, const std::string& input, OpKind op,
+                                     int kernel_h, int kernel_w, int stride_h, int stride_w) {
+  Node& n = Append(name, op, {input});
+  n.pool.kernel_h = kernel_h;
+  n.pool.kernel_w = kernel_w;
+  n.pool.stride_h = stride_h;
+  n.pool.stride_w = stride_w;
+  n.pool.pad_h = n.pool.pad_w = 0;
+  return name;
+}
+
 std::string GraphBuilder::Op(const std::string& name, OpKind op, std::vector<std::string> inputs) {
   Append(name, op, std::move(inputs));
   return name;

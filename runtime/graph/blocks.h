@@ -24,6 +24,9 @@ class GraphBuilder {
   std::string Act(const std::string& name, const std::string& input, OpKind act);
   std::string Pool(const std::string& name, const std::string& input, OpKind op, int kernel,
                    int stride, int padding = 0);
+  // A kernel_h x kernel_w window at strides (stride_h, stride_w), no padding.
+  std::string PoolWindow(const std::string& name, const std::string& input, OpKind op,
+                         int kernel_h, int kernel_w, int stride_h, int stride_w);
   std::string Op(const std::string& name, OpKind op, std::vector<std::string> inputs);
 
   // conv (no bias) + batch norm + activation (none when act is nullopt).

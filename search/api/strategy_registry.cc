@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "search/api/search_strategy.h"
+#include "search/codeepneat/codeepneat_strategy.h"
+#include "search/deepneat/deepneat_strategy.h"
 #include "search/fixed/fixed_strategy.h"
 #include "search/random/random_strategy.h"
 
@@ -22,6 +24,8 @@ struct StrategyEntry {
 constexpr StrategyEntry kStrategies[] = {
     {"random", &RandomStrategy::ValidateParams, &RandomStrategy::Make},
     {"fixed", &FixedStrategy::ValidateParams, &FixedStrategy::Make},
+    {"neat", &DeepNeatStrategy::ValidateParams, &DeepNeatStrategy::Make},
+    {"codeepneat", &CoDeepNeatStrategy::ValidateParams, &CoDeepNeatStrategy::Make},
 };
 
 absl::StatusOr<const StrategyEntry*> Find(const std::string& name) {

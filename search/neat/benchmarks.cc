@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "search/neat/network.h"
-#include "search/neat/population.h"
+#include "search/neat/neat_population.h"
 
 namespace edgenas {
 namespace neat {
@@ -24,7 +24,7 @@ constexpr int64_t kSolvedSteps = 100000;
 // the task, then makes the next generation.
 RunResult Run(const NeatConfig& config, int inputs, uint64_t seed, int max_generations,
               const std::function<double(const Genome&, bool*)>& fitness) {
-  Population pop(config, inputs, 1, seed);
+  NeatPopulation pop = MinimalPopulation(config, inputs, 1, seed);
   RunResult r;
   for (int gen = 0; gen < max_generations; ++gen) {
     for (size_t i = 0; i < pop.genomes().size(); ++i) {

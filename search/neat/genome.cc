@@ -203,7 +203,7 @@ double CompatibilityDistance(const Genome& a, const Genome& b, const NeatConfig&
   if (static_cast<int>(n) < config.normalize_threshold) n = 1;
   const double w = matching > 0 ? weight_diff / matching : 0;
   return config.excess_coefficient * excess / n + config.disjoint_coefficient * disjoint / n +
-         config.weight_coefficient * w;
+         config.matching_coefficient * w;
 }
 
 Genome Crossover(const Genome& fitter, const Genome& other, bool equal_fitness,

@@ -6,43 +6,14 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "search/neat/evolution_params.h"
 
 namespace edgenas {
 namespace neat {
 
-struct NeatConfig {
-  int population_size = 150;
-
-  // Compatibility distance delta = c1 E / N + c2 D / N + c3 W.
-  double excess_coefficient = 1.0;    // c1
-  double disjoint_coefficient = 1.0;  // c2
-  double weight_coefficient = 0.4;    // c3
-  // Genomes with fewer genes than this use N = 1 (the paper: "small genomes").
-  int normalize_threshold = 20;
-  double compatibility_threshold = 3.0;  // delta_t
-  // Steer delta_t towards this many species (0: delta_t stays fixed), by
-  // this step a generation, never below its floor.
-  int target_species = 0;
-  double threshold_step = 0.3;
-  double threshold_floor = 0.3;
-
-  // A species whose best fitness has not improved in this many generations
-  // does not reproduce (the best species is kept).
-  int stagnation_generations = 15;
-  // When the population's best has not improved in this many generations,
-  // only the two best species reproduce (the paper, section 4.1).
-  int population_stagnation_generations = 20;
-  // The champion of a species with more members than this is copied unchanged.
-  int elitism_min_species_size = 5;
-  // The share of each species (its best first) that may parent offspring
-  // (NEAT C++: 0.2).
-  double survival_threshold = 0.2;
-
-  // Offspring by mutation alone, without crossover.
-  double mutate_only_rate = 0.25;
-  // Offspring of crossover that are not mutated besides (NEAT C++: 0.2).
-  double mate_only_rate = 0.2;
-  double interspecies_mating_rate = 0.001;
+// NEAT's own parameters besides evolution's: the mutations of a network
+// genome and its phenotype.
+struct NeatConfig : EvolutionParams {
   // A gene disabled in either parent stays disabled in the child with this
   // probability.
   double disabled_inherit_rate = 0.75;

@@ -1,4 +1,4 @@
-#include "search/neat/population.h"
+#include "search/neat/neat_population.h"
 
 #include "gtest/gtest.h"
 #include "search/neat/benchmarks.h"
@@ -25,18 +25,18 @@ Genome KindC(double w) {
 }
 
 // A population of `kinds` (one genome each, in order) with the fitnesses given.
-Population Of(const std::vector<Genome>& kinds, const std::vector<double>& fitness,
+NeatPopulation Of(const std::vector<Genome>& kinds, const std::vector<double>& fitness,
               NeatConfig config = {}) {
   config.population_size = static_cast<int>(kinds.size());
-  absl::StatusOr<Population> p = Population::FromGenomes(config, 2, 1, kinds, 1);
+  absl::StatusOr<NeatPopulation> p = PopulationOf(config, 2, 1, kinds, 1);
   EXPECT_TRUE(p.ok()) << p.status();
   for (size_t i = 0; i < fitness.size(); ++i) p->SetFitness(i, fitness[i]);
   return *std::move(p);
 }
 
-std::vector<int> Offspring(const Population& p) {
+std::vector<int> Offspring(const NeatPopulation& p) {
   std::vector<int> n;
-  for (const Species& s : p.species()) n.push_back(s.offspring);
+  for (const auto& s : p.species()) n.push_back(s.offspring);
   return n;
 }
 
@@ -46,7 +46,7 @@ TEST(PopulationTest, SpeciatesByTheThresholdAndAllotsOffspringBySharedFitness) {
   std::vector<Genome> g;
   for (int i = 0; i < 5; ++i) g.push_back(KindA(0.1 * i));
   for (int i = 0; i < 5; ++i) g.push_back(KindB(0.1 * i));
-  Population p = Of(g, {1, 1, 1, 1, 1, 4, 4, 4, 4, 4});
+  NeatPopulation p = Of(g, {1, 1, 1, 1, 1, 4, 4, 4, 4, 4});
   p.Speciate();
   ASSERT_EQ(p.species().size(), 2u);
   EXPECT_EQ(p.species()[0].members, (std::vector<int>{0, 1, 2, 3, 4}));
@@ -59,7 +59,7 @@ TEST(PopulationTest, SpeciatesByTheThresholdAndAllotsOffspringBySharedFitness) {
   // fitness sums, 6 against 12, A would get 3).
   g = {KindA(0), KindA(0.1)};
   for (int i = 0; i < 8; ++i) g.push_back(KindB(0.1 * i));
-  Population q = Of(g, {3, 3, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5});
+  NeatPopulation q = Of(g, {3, 3, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5});
   q.Speciate();
   q.AllotOffspring();
   EXPECT_EQ(Offspring(q), (std::vector<int>{7, 3}));
@@ -67,7 +67,7 @@ TEST(PopulationTest, SpeciatesByTheThresholdAndAllotsOffspringBySharedFitness) {
   // A threshold above B's distance from A puts everyone in one species.
   NeatConfig loose;
   loose.compatibility_threshold = 10;
-  Population r = Of(g, std::vector<double>(10, 1), loose);
+  NeatPopulation r = Of(g, std::vector<double>(10, 1), loose);
   r.Speciate();
   EXPECT_EQ(r.species().size(), 1u);
 }
@@ -75,7 +75,7 @@ TEST(PopulationTest, SpeciatesByTheThresholdAndAllotsOffspringBySharedFitness) {
 TEST(PopulationTest, TheNextGenerationIsExactlyThePopulationSize) {
   NeatConfig c;
   c.population_size = 37;  // leaves remainders to share out
-  Population p(c, 2, 1, 3);
+  NeatPopulation p = MinimalPopulation(c, 2, 1, 3);
   for (int gen = 0; gen < 30; ++gen) {
     for (size_t i = 0; i < p.genomes().size(); ++i) {
       bool solved = false;
@@ -84,7 +84,7 @@ TEST(PopulationTest, TheNextGenerationIsExactlyThePopulationSize) {
     p.Epoch();
     ASSERT_EQ(p.genomes().size(), 37u) << "generation " << gen;
     int total = 0;
-    for (const Species& s : p.species()) total += s.offspring;
+    for (const auto& s : p.species()) total += s.offspring;
     ASSERT_EQ(total, 37);
   }
 }
@@ -92,15 +92,15 @@ TEST(PopulationTest, TheNextGenerationIsExactlyThePopulationSize) {
 // The population after a first Speciate, its species' history rewritten:
 // both species last improved at generation 0, at the fitness they hold, and
 // the generation is now `generation`.
-Population Aged(const std::vector<Genome>& g, const std::vector<double>& fitness, int generation,
+NeatPopulation Aged(const std::vector<Genome>& g, const std::vector<double>& fitness, int generation,
                 int population_best_generation) {
-  Population p = Of(g, fitness);
+  NeatPopulation p = Of(g, fitness);
   p.Speciate();
   p.AllotOffspring();  // records each species' best at generation 0
   nlohmann::json j = p.ToJson();
   j["generation"] = generation;
   j["best_generation"] = population_best_generation;
-  absl::StatusOr<Population> aged = Population::FromJson(j);
+  absl::StatusOr<NeatPopulation> aged = NeatPopulation::FromJson(j);
   EXPECT_TRUE(aged.ok()) << aged.status();
   for (size_t i = 0; i < fitness.size(); ++i) aged->SetFitness(i, fitness[i]);
   aged->Speciate();
@@ -113,15 +113,15 @@ TEST(PopulationTest, ASpeciesStagnantFor15GenerationsHasNoOffspringUnlessItHolds
   for (int i = 0; i < 5; ++i) g.push_back(KindB(0.1 * i));
   const std::vector<double> fitness = {1, 1, 1, 1, 1, 4, 4, 4, 4, 4};
   // 14 generations without improvement: both still reproduce.
-  Population young = Aged(g, fitness, 14, 14);
+  NeatPopulation young = Aged(g, fitness, 14, 14);
   young.AllotOffspring();
   EXPECT_EQ(Offspring(young), (std::vector<int>{2, 8}));
   // 15: A is stagnant; B is as stagnant but holds the best genome.
-  Population old = Aged(g, fitness, 15, 15);
+  NeatPopulation old = Aged(g, fitness, 15, 15);
   old.AllotOffspring();
   EXPECT_EQ(Offspring(old), (std::vector<int>{0, 10}));
   // A species that improves is young again.
-  Population improved = Aged(g, fitness, 15, 15);
+  NeatPopulation improved = Aged(g, fitness, 15, 15);
   improved.SetFitness(2, 2);
   improved.AllotOffspring();
   EXPECT_GT(improved.species()[0].offspring, 0);
@@ -134,7 +134,7 @@ TEST(PopulationTest, WhenThePopulationStagnatesOnlyTheTwoBestSpeciesReproduce) {
   for (int i = 0; i < 4; ++i) g.push_back(KindC(0.1 * i));
   // C improves (so it is not stagnant itself) but is the worst of three;
   // the population's best has not risen for 20 generations.
-  Population p = Aged(g, {2, 2, 2, 2, 4, 4, 4, 4, 1, 1, 1, 1.5}, 20, 0);
+  NeatPopulation p = Aged(g, {2, 2, 2, 2, 4, 4, 4, 4, 1, 1, 1, 1.5}, 20, 0);
   ASSERT_EQ(p.species().size(), 3u);
   p.AllotOffspring();
   const std::vector<int> n = Offspring(p);
@@ -151,7 +151,7 @@ TEST(PopulationTest, TheChampionOfASpeciesOfMoreThanFiveIsCopiedUnchanged) {
   std::vector<Genome> g;
   for (int i = 0; i < 6; ++i) g.push_back(KindA(0.1 * i));
   for (int i = 0; i < 6; ++i) g.push_back(KindB(0.1 * i));
-  Population p = Of(g, {1, 1, 3, 1, 1, 1, 2, 2, 2, 5, 2, 2});
+  NeatPopulation p = Of(g, {1, 1, 3, 1, 1, 1, 2, 2, 2, 5, 2, 2});
   p.Epoch();
   EXPECT_TRUE(Holds(p.genomes(), g[2]));
   EXPECT_TRUE(Holds(p.genomes(), g[9]));
@@ -161,15 +161,15 @@ TEST(PopulationTest, TheChampionOfASpeciesOfMoreThanFiveIsCopiedUnchanged) {
   g.clear();
   for (int i = 0; i < 5; ++i) g.push_back(KindA(0.1 * i));
   for (int i = 0; i < 5; ++i) g.push_back(KindB(0.1 * i));
-  Population q = Of(g, {1, 1, 3, 1, 1, 2, 2, 2, 5, 2});
+  NeatPopulation q = Of(g, {1, 1, 3, 1, 1, 2, 2, 2, 5, 2});
   q.Epoch();
   for (const Genome& parent : g) EXPECT_FALSE(Holds(q.genomes(), parent));
 }
 
 // A few XOR generations from `seed`.
-Population Evolved(uint64_t seed, int generations) {
+NeatPopulation Evolved(uint64_t seed, int generations) {
   NeatConfig c;
-  Population p(c, 2, 1, seed);
+  NeatPopulation p = MinimalPopulation(c, 2, 1, seed);
   for (int gen = 0; gen < generations; ++gen) {
     for (size_t i = 0; i < p.genomes().size(); ++i) {
       bool solved = false;
@@ -181,14 +181,14 @@ Population Evolved(uint64_t seed, int generations) {
 }
 
 TEST(PopulationTest, ACheckpointResumesToAnIdenticalNextGeneration) {
-  Population p = Evolved(1, 12);
-  absl::StatusOr<Population> q = Population::FromJson(nlohmann::json::parse(p.ToJson().dump()));
+  NeatPopulation p = Evolved(1, 12);
+  absl::StatusOr<NeatPopulation> q = NeatPopulation::FromJson(nlohmann::json::parse(p.ToJson().dump()));
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->ToJson(), p.ToJson());
-  for (Population* x : {&p, &*q}) {
+  for (NeatPopulation* x : {&p, &*q}) {
     for (size_t i = 0; i < x->genomes().size(); ++i) {
       bool solved = false;
-      x->SetFitness(i, XorFitness(x->genomes()[i], x->config(), &solved));
+      x->SetFitness(i, XorFitness(x->genomes()[i], x->ops().config(), &solved));
     }
     x->Epoch();
   }
@@ -210,17 +210,17 @@ TEST(PopulationTest, ABrokenCheckpointIsAnErrorNamingWhatIsWrong) {
   nlohmann::json j = Evolved(2, 2).ToJson();
   nlohmann::json no_rng = j;
   no_rng.erase("rng");
-  EXPECT_NE(Population::FromJson(no_rng).status().message().find("rng"), std::string::npos);
+  EXPECT_NE(NeatPopulation::FromJson(no_rng).status().message().find("rng"), std::string::npos);
   nlohmann::json wrong_type = j;
   wrong_type["generation"] = "three";
-  EXPECT_FALSE(Population::FromJson(wrong_type).ok());
+  EXPECT_FALSE(NeatPopulation::FromJson(wrong_type).ok());
   nlohmann::json short_of_genomes = j;
   short_of_genomes["genomes"].erase(0);
-  EXPECT_NE(Population::FromJson(short_of_genomes).status().message().find("genomes"),
+  EXPECT_NE(NeatPopulation::FromJson(short_of_genomes).status().message().find("genomes"),
             std::string::npos);
   nlohmann::json bad_config = j;
-  bad_config["config"]["add_node_rate"] = 2;
-  EXPECT_NE(Population::FromJson(bad_config).status().message().find("add_node_rate"),
+  bad_config["ops"]["config"]["add_node_rate"] = 2;
+  EXPECT_NE(NeatPopulation::FromJson(bad_config).status().message().find("add_node_rate"),
             std::string::npos);
 }
 
