@@ -184,6 +184,56 @@ int Cancel(int argc, char** argv) {
   return 0;
 }
 
+// Every candidate of a job, page by page.
+absl::StatusOr<std::vector<v1::Candidate>> AllCandidates(Client& client, const std::string& job_id) {
+  constexpr int kPage = 1000;
+  std::vector<v1::Candidate> all;
+  for (int offset = 0;; offset += kPage) {
+    v1::ListCandidatesRequest req;
+    req.set_job_id(job_id);
+    req.set_limit(kPage);
+    req.set_offset(offset);
+    v1::ListCandidatesResponse page;
+    auto ctx = client.Context();
+    if (absl::Status s = FromGrpc(client.search().ListCandidates(ctx.get(), req, &page)); !s.ok()) return s;
+    all.insert(all.end(), page.candidates().begin(), page.candidates().end());
+    if (page.candidates_size() < kPage) return all;
+  }
+}
+
+int Trials(int argc, char** argv) {
+  Cmd c("edgenas trials ID [flags]",
+        "Lists every trial of a job: candidate, validation accuracy, latency, parameters, "
+        "multiply-adds, reward (with --json, one object per line).");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  CONNECT_OR_RETURN(client, c);
+  absl::StatusOr<std::vector<v1::Candidate>> all = AllCandidates(**client, c.arg());
+  if (!all.ok()) return Fail(all.status());
+  if (!c.as_json)
+    std::printf("%-32s %-6s %9s %11s %10s %13s %8s\n", "candidate", "state", "accuracy",
+                "latency ms", "params", "mult-adds", "reward");
+  for (const v1::Candidate& cand : *all) {
+    const v1::TrialResult& r = cand.result();
+    const bool ok = cand.has_result() && r.status() == v1::TRIAL_OK;
+    if (c.as_json) {
+      const nlohmann::json j = {{"candidate_id", cand.id()},
+                                {"ok", ok},
+                                {"val_accuracy", r.train().val_accuracy()},
+                                {"latency_ms", r.latency().median_ms()},
+                                {"params", r.params()},
+                                {"flops", r.flops()},
+                                {"reward", r.reward()}};
+      std::printf("%s\n", j.dump().c_str());
+      continue;
+    }
+    std::printf("%-32s %-6s %8.2f%% %11.4f %10lld %13lld %8.4f\n", cand.id().c_str(),
+                !cand.has_result() ? "open" : ok ? "ok" : "failed", 100 * r.train().val_accuracy(),
+                r.latency().median_ms(), static_cast<long long>(r.params()),
+                static_cast<long long>(r.flops()), r.reward());
+  }
+  return 0;
+}
+
 int Pareto(int argc, char** argv) {
   Cmd c("edgenas pareto ID [flags]",
         "Prints the Pareto front of accuracy against latency of a job (and plots it with --svg).");
@@ -209,20 +259,11 @@ int Pareto(int argc, char** argv) {
     jr.set_job_id(c.arg());
     auto jctx = (*client)->Context();
     if (absl::Status s = FromGrpc((*client)->search().GetJob(jctx.get(), jr, &job)); !s.ok()) return Fail(s);
-    for (int offset = 0;; offset += 1000) {
-      v1::ListCandidatesRequest lr;
-      lr.set_job_id(c.arg());
-      lr.set_limit(1000);
-      lr.set_offset(offset);
-      v1::ListCandidatesResponse page;
-      auto lctx = (*client)->Context();
-      if (absl::Status s = FromGrpc((*client)->search().ListCandidates(lctx.get(), lr, &page)); !s.ok())
-        return Fail(s);
-      for (const v1::Candidate& cand : page.candidates())
-        if (cand.result().status() == v1::TRIAL_OK)
-          trials.push_back({cand.result().latency().median_ms(), cand.result().train().val_accuracy()});
-      if (page.candidates_size() < 1000) break;
-    }
+    absl::StatusOr<std::vector<v1::Candidate>> all = AllCandidates(**client, c.arg());
+    if (!all.ok()) return Fail(all.status());
+    for (const v1::Candidate& cand : *all)
+      if (cand.result().status() == v1::TRIAL_OK)
+        trials.push_back({cand.result().latency().median_ms(), cand.result().train().val_accuracy()});
     for (const v1::ParetoPoint& p : front.points()) points.push_back({p.latency_ms(), p.accuracy()});
     std::ofstream out(svg);
     out << ParetoSvg(trials, points, job.spec().objective().target_latency_ms(),
@@ -324,6 +365,7 @@ int RunClientCommand(const std::string& cmd, int argc, char** argv) {
   if (cmd == "cancel") return Cancel(argc, argv);
   if (cmd == "pareto") return Pareto(argc, argv);
   if (cmd == "candidate") return CandidateCmd(argc, argv);
+  if (cmd == "trials") return Trials(argc, argv);
   if (cmd == "model") return ModelCmd(argc, argv);
   return RunAdminCommand(cmd, argc, argv);
 }
