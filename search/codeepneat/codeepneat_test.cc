@@ -7,6 +7,7 @@
 #include "search/codeepneat/assembly.h"
 #include "search/codeepneat/blueprint.h"
 #include "search/codeepneat/codeepneat_strategy.h"
+#include "search/codeepneat/genome_dot.h"
 #include "search/deepneat/layer_ops.h"
 #include "search/testing/in_memory_context.h"
 
@@ -182,6 +183,35 @@ TEST(CoDeepNeatStrategyTest, AResumedRunContinuesAsIfNeverStopped) {
   for (const TrialResult& r : crashed.results()) b.insert(r.graph_hash);
   for (const TrialResult& r : resumed.results()) b.insert(r.graph_hash);
   EXPECT_EQ(a, b);
+}
+
+TEST(GenomeDotTest, DrawsEachKindAndPicksTheBestOfAPopulation) {
+  // A blueprint: its nodes by species, its training genes in the title.
+  Blueprint b = TwoNodes(3, 4);
+  b.training.learning_rate = 0.07;
+  const std::string bp = BlueprintDot(b, "bp");
+  EXPECT_NE(bp.find("module species 3"), std::string::npos);
+  EXPECT_NE(bp.find("learning rate 0.07"), std::string::npos);
+  EXPECT_NE(bp.find("n0 -> n1 [style=dashed"), std::string::npos);  // the disabled link
+  // A module population: its best genome unless an index is given.
+  deepneat::DeepNeatConfig config;
+  config.population_size = 3;
+  deepneat::LayerPopulation pop = deepneat::FirstLayerPopulation(config, 2);
+  const nlohmann::json saved = pop.ToJson();
+  absl::StatusOr<std::string> best = GenomeJsonDot(saved, -1, "modules");
+  ASSERT_TRUE(best.ok()) << best.status();
+  EXPECT_NE(best->find("layer-graph population: best"), std::string::npos);
+  absl::StatusOr<std::string> second = GenomeJsonDot(saved, 1, "modules");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->find(deepneat::LayerTypeName(pop.genomes()[1].nodes[2].payload.type)), std::string::npos);
+  EXPECT_FALSE(GenomeJsonDot(saved, 7, "modules").ok());
+  EXPECT_FALSE(GenomeJsonDot(nlohmann::json::array(), -1, "x").ok());
+  // An assembled network: boxed by module, titled with blueprint node and species.
+  const Graph net = Assemble(TwoNodes(7, 9), {{7, 0}, {9, 1}}, SomeModules(2), {1, 28, 28}, 10);
+  const std::string dot = NetworkDot(net, "net");
+  EXPECT_NE(dot.find("blueprint node 2: module 0 of species 7"), std::string::npos);
+  EXPECT_NE(dot.find("blueprint node 3: module 1 of species 9"), std::string::npos);
+  EXPECT_NE(dot.find("\"classifier\""), std::string::npos);
 }
 
 TEST(CoDeepNeatStrategyTest, BadParametersAreRefusedByName) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "runtime/util/flags.h"
@@ -68,6 +69,19 @@ struct Cmd {
   }
   std::string arg() const { return flags.positional().empty() ? "" : flags.positional()[0]; }
 };
+
+// Every chunk of a server stream of file pieces (a model, a checkpoint).
+template <typename Reader>
+absl::StatusOr<std::string> ReadChunks(Reader& reader) {
+  std::string bytes;
+  v1::ModelChunk chunk;
+  while (reader.Read(&chunk)) bytes += chunk.data();
+  if (absl::Status s = FromGrpc(reader.Finish()); !s.ok()) return s;
+  return bytes;
+}
+
+// Writes `bytes` to `path` through a temporary file and a rename.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes);
 
 #define PARSE_OR_RETURN(cmd, argc, argv, start, n)             \
   do {                                                         \

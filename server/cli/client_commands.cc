@@ -1,6 +1,9 @@
 // The commands that talk to edgenasd: submit, jobs, job, watch, cancel,
 // pareto, candidate, model, tokens, workers.
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <fstream>
@@ -339,19 +342,49 @@ int ModelCmd(int argc, char** argv) {
   }
   auto ctx = (*client)->Context(600);
   auto reader = (*client)->search().DownloadModel(ctx.get(), req);
-  std::string bytes;
-  v1::ModelChunk chunk;
-  while (reader->Read(&chunk)) bytes += chunk.data();
-  if (absl::Status s = FromGrpc(reader->Finish()); !s.ok()) return Fail(s);
-  const std::string tmp = out + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f) return Fail(absl::InternalError(absl::StrCat(tmp, ": cannot write")));
+  absl::StatusOr<std::string> bytes = ReadChunks(*reader);
+  if (!bytes.ok()) return Fail(bytes.status());
+  if (absl::Status s = WriteFileAtomically(out, *bytes); !s.ok()) return Fail(s);
+  if (c.as_json) return std::printf("{\"path\": \"%s\", \"bytes\": %zu}\n", out.c_str(), bytes->size()), 0;
+  std::printf("wrote %s (%zu bytes)\n", out.c_str(), bytes->size());
+  return 0;
+}
+
+int CheckpointCmd(int argc, char** argv) {
+  Cmd c("edgenas checkpoint JOB_ID --out DIR [flags]",
+        "Downloads a job's strategy checkpoint: DIR/state.json (the strategy's state and its "
+        "artifacts' sizes) and each artifact as DIR/NAME (a NEAT population is JSON that "
+        "`edgenas genome` draws).");
+  std::string dir;
+  c.flags.String("out", &dir, "the directory to write into (made if missing)");
+  PARSE_OR_RETURN(c, argc, argv, 2, 1);
+  if (dir.empty()) return Usage(c.flags, "--out is required");
+  CONNECT_OR_RETURN(client, c);
+  const auto download = [&](const std::string& artifact) -> absl::StatusOr<std::string> {
+    v1::DownloadCheckpointRequest req;
+    req.set_job_id(c.arg());
+    req.set_artifact(artifact);
+    auto ctx = (*client)->Context(600);
+    auto reader = (*client)->search().DownloadCheckpoint(ctx.get(), req);
+    return ReadChunks(*reader);
+  };
+  absl::StatusOr<std::string> index = download("");
+  if (!index.ok()) return Fail(index.status());
+  const nlohmann::json listing = nlohmann::json::parse(*index, nullptr, false);
+  if (listing.is_discarded() || !listing.contains("artifacts"))
+    return Fail(absl::InternalError("the server sent a checkpoint listing that is not JSON"));
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Fail(absl::InternalError(absl::StrCat(dir, ": cannot make the directory")));
+  std::vector<std::string> written = {dir + "/state.json"};
+  if (absl::Status s = WriteFileAtomically(written[0], *index); !s.ok()) return Fail(s);
+  for (const auto& [name, size] : listing["artifacts"].items()) {
+    absl::StatusOr<std::string> bytes = download(name);
+    if (!bytes.ok()) return Fail(bytes.status());
+    written.push_back(dir + "/" + name);
+    if (absl::Status s = WriteFileAtomically(written.back(), *bytes); !s.ok()) return Fail(s);
   }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) return Fail(absl::InternalError(absl::StrCat(out, ": cannot rename")));
-  if (c.as_json) return std::printf("{\"path\": \"%s\", \"bytes\": %zu}\n", out.c_str(), bytes.size()), 0;
-  std::printf("wrote %s (%zu bytes)\n", out.c_str(), bytes.size());
+  if (c.as_json) return std::printf("%s\n", nlohmann::json{{"files", written}}.dump().c_str()), 0;
+  for (const std::string& f : written) std::printf("wrote %s\n", f.c_str());
   return 0;
 }
 
@@ -367,6 +400,7 @@ int RunClientCommand(const std::string& cmd, int argc, char** argv) {
   if (cmd == "candidate") return CandidateCmd(argc, argv);
   if (cmd == "trials") return Trials(argc, argv);
   if (cmd == "model") return ModelCmd(argc, argv);
+  if (cmd == "checkpoint") return CheckpointCmd(argc, argv);
   return RunAdminCommand(cmd, argc, argv);
 }
 

@@ -14,6 +14,8 @@ int RunInfo(int argc, char** argv);
 int RunLatencyModel(int argc, char** argv);
 // neat-bench: NEAT on XOR and double pole balancing.
 int RunNeatBench(int argc, char** argv);
+// Pictures of genomes, populations and assembled networks (genome_command.cc).
+int RunGenome(int argc, char** argv);
 
 // submit, jobs, job, watch, cancel, pareto, candidate, model, tokens,
 // workers; -1 when `cmd` is none of them.

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "  info     summarize a model file or an architecture\n"
     "  latency-model  fit the kernel latency predictor here and report its held-out error\n"
     "  neat-bench     NEAT on XOR or double pole balancing, as its paper reports them\n"
+    "  genome   draw a NEAT/DeepNEAT genome, a CoDeepNEAT module, blueprint or network (SVG, DOT)\n"
     "\n"
     "with edgenasd (--server HOST:PORT, --token-file FILE, or EDGENAS_SERVER, EDGENAS_TOKEN_FILE):\n"
     "  submit     submit a search job (JOB.json), optionally --watch it\n"
@@ -25,7 +26,9 @@ constexpr char kUsage[] =
     "  cancel     cancel a job\n"
     "  pareto     the Pareto front of a job (table, --json, --svg FILE)\n"
     "  candidate  show a candidate and its trial\n"
+    "  trials     list every trial of a job\n"
     "  model      download a candidate's trained model\n"
+    "  checkpoint download a job's strategy checkpoint (a NEAT population, ...)\n"
     "  tokens     create, list or revoke tokens (create an enrollment token for a device)\n"
     "  workers    list or revoke enrolled workers\n";
 
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
   if (cmd == "info") return edgenas::RunInfo(argc, argv);
   if (cmd == "latency-model") return edgenas::RunLatencyModel(argc, argv);
   if (cmd == "neat-bench") return edgenas::RunNeatBench(argc, argv);
+  if (cmd == "genome") return edgenas::RunGenome(argc, argv);
   if (int rc = edgenas::RunClientCommand(cmd, argc, argv); rc >= 0) return rc;
   std::fprintf(stderr, "edgenas: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;

@@ -85,4 +85,21 @@ absl::StatusOr<std::string> JobQueries::Model(const std::string& model_id) {
   return ReadValue<std::string>(store_, [&](Db& db) { return ReadModelBytes(db, model_id); });
 }
 
+absl::StatusOr<std::string> JobQueries::Checkpoint(const std::string& job_id,
+                                                   const std::string& artifact) {
+  absl::StatusOr<std::optional<StrategyCheckpoint>> saved =
+      ReadValue<std::optional<StrategyCheckpoint>>(store_, [&](Db& db) { return LoadCheckpoint(db, job_id); });
+  if (!saved.ok()) return saved.status();
+  if (!*saved) return absl::NotFoundError(absl::StrCat("job_id: job '", job_id, "' has no checkpoint yet"));
+  if (artifact.empty()) {
+    nlohmann::json sizes = nlohmann::json::object();
+    for (const auto& [name, bytes] : (*saved)->artifacts) sizes[name] = bytes.size();
+    return nlohmann::json{{"state", (*saved)->state}, {"artifacts", sizes}}.dump(2);
+  }
+  auto it = (*saved)->artifacts.find(artifact);
+  if (it == (*saved)->artifacts.end())
+    return absl::NotFoundError(absl::StrCat("artifact: job '", job_id, "' has no artifact '", artifact, "'"));
+  return it->second;
+}
+
 }  // namespace edgenas

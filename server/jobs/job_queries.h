@@ -31,6 +31,10 @@ class JobQueries {
   // served from another job's), or of a model by id.
   absl::StatusOr<std::string> ModelOfCandidate(const std::string& candidate_id);
   absl::StatusOr<std::string> Model(const std::string& model_id);
+  // The job's strategy checkpoint: with `artifact` empty, {"state": ...,
+  // "artifacts": {name: bytes}} as JSON text; else that artifact's bytes.
+  // NotFound for a job without a checkpoint or an artifact it lacks.
+  absl::StatusOr<std::string> Checkpoint(const std::string& job_id, const std::string& artifact);
 
  private:
   Store* store_;

@@ -218,6 +218,13 @@ class SearchServiceImpl : public v1::SearchService::CallbackService {
                            : c_->jobs()->queries().Model(req->model_id()));
   }
 
+  grpc::ServerWriteReactor<v1::ModelChunk>* DownloadCheckpoint(
+      CallbackServerContext* ctx, const v1::DownloadCheckpointRequest* req) override {
+    if (auto p = RequireClient(c_, ctx, "search"); !p.ok())
+      return new FailedWriter<v1::ModelChunk>(p.status());
+    return StreamModel(c_->jobs()->queries().Checkpoint(req->job_id(), req->artifact()));
+  }
+
   ServerUnaryReactor* CompressModel(CallbackServerContext* ctx, const v1::CompressModelRequest*,
                                     v1::CompressModelResponse*) override {
     if (auto p = RequireClient(c_, ctx, "search"); !p.ok()) return Done(ctx, p.status());

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "runtime/model_file/model_file.h"
 #include "search/objective/mnas_reward.h"
 #include "server/spec/job_spec.h"
@@ -131,6 +132,27 @@ TEST(CoordinatorEndToEnd, RandomSearchRunsToTheEndAndItsFrontMatchesTheTrials) {
   absl::StatusOr<Model> model = ParseModel(bytes);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_NEAR(model->metadata.metrics["val_accuracy"], front.points(0).accuracy(), 1e-12);
+
+  // The strategy's checkpoint: its state (random keeps no artifact), and
+  // an artifact it does not have is NotFound.
+  const auto checkpoint = [&](const std::string& artifact, grpc::Status* status) {
+    v1::DownloadCheckpointRequest cr;
+    cr.set_job_id(front.job_id());
+    cr.set_artifact(artifact);
+    auto cctx = EdgenasdProcess::Context(token);
+    auto reader = search->DownloadCheckpoint(cctx.get(), cr);
+    std::string text;
+    for (v1::ModelChunk c; reader->Read(&c);) text += c.data();
+    *status = reader->Finish();
+    return text;
+  };
+  grpc::Status st;
+  const nlohmann::json listing = nlohmann::json::parse(checkpoint("", &st), nullptr, false);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(listing["state"].contains("submitted")) << listing.dump();
+  EXPECT_EQ(listing["artifacts"], nlohmann::json::object());
+  checkpoint("population", &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(server.Stop(), 0);
 
   // The latency worker reported each net's kernels with its measurement, and
@@ -172,6 +194,7 @@ TEST(CoordinatorEndToEnd, EveryRpcWithoutAValidTokenIsUnauthenticated) {
     { v1::Candidate r; got.push_back(search->GetCandidate(c().get(), {}, &r)); }
     { v1::ListCandidatesResponse r; got.push_back(search->ListCandidates(c().get(), {}, &r)); }
     { auto ctx = c(); auto rd = search->DownloadModel(ctx.get(), {}); v1::ModelChunk m; while (rd->Read(&m)) {} got.push_back(rd->Finish()); }
+    { auto ctx = c(); auto rd = search->DownloadCheckpoint(ctx.get(), {}); v1::ModelChunk m; while (rd->Read(&m)) {} got.push_back(rd->Finish()); }
     { v1::CompressModelResponse r; got.push_back(search->CompressModel(c().get(), {}, &r)); }
     { auto ctx = c(); auto rd = search->ExportModel(ctx.get(), {}); v1::ModelChunk m; while (rd->Read(&m)) {} got.push_back(rd->Finish()); }
     { v1::EnrollResponse r; v1::EnrollRequest q; q.set_enroll_token(token); q.set_role(v1::WORKER_ROLE_LATENCY); got.push_back(workers->Enroll(c().get(), q, &r)); }
@@ -183,7 +206,7 @@ TEST(CoordinatorEndToEnd, EveryRpcWithoutAValidTokenIsUnauthenticated) {
     { v1::RevokeTokenResponse r; got.push_back(admin->RevokeToken(c().get(), {}, &r)); }
     { v1::ListWorkersResponse r; got.push_back(admin->ListWorkers(c().get(), {}, &r)); }
     { v1::RevokeWorkerResponse r; got.push_back(admin->RevokeWorker(c().get(), {}, &r)); }
-    ASSERT_EQ(got.size(), 20u);
+    ASSERT_EQ(got.size(), 21u);
     for (size_t i = 0; i < got.size(); ++i)
       EXPECT_EQ(got[i].error_code(), grpc::StatusCode::UNAUTHENTICATED)
           << "rpc #" << i << " with token '" << token << "': " << got[i].error_message();
