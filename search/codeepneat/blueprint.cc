@@ -207,8 +207,9 @@ absl::Status BlueprintConfig::Validate(const std::string& path) const {
   return training.Validate(neat::FieldPath(path, "training"));
 }
 
-absl::StatusOr<BlueprintConfig> BlueprintConfig::FromJson(const nlohmann::json& j, const std::string& path) {
-  BlueprintConfig c;
+absl::StatusOr<BlueprintConfig> BlueprintConfig::FromJson(const nlohmann::json& j, const std::string& path,
+                                                          const BlueprintConfig& base) {
+  BlueprintConfig c = base;
   nlohmann::json flat = j;
   if (j.is_object() && j.contains("training")) {
     absl::StatusOr<TrainingRanges> r = TrainingRanges::FromJson(j["training"], neat::FieldPath(path, "training"));

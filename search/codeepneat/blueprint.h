@@ -103,7 +103,9 @@ struct BlueprintConfig : neat::EvolutionParams {
   TrainingRanges training;
 
   absl::Status Validate(const std::string& path = "") const;
-  static absl::StatusOr<BlueprintConfig> FromJson(const nlohmann::json& j, const std::string& path = "");
+  // `base` with the fields `j` gives.
+  static absl::StatusOr<BlueprintConfig> FromJson(const nlohmann::json& j, const std::string& path = "",
+                                                  const BlueprintConfig& base = BlueprintConfig());
   nlohmann::json ToJson() const;
 };
 

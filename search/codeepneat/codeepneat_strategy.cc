@@ -79,15 +79,14 @@ absl::StatusOr<CoDeepNeatParams> CoDeepNeatParams::FromJson(const nlohmann::json
   if (absl::Status s = p.Double("max_mflops", 0.01, 1e6, &out.max_mflops); !s.ok()) return s;
   if (absl::Status s = p.Finish(); !s.ok()) return s;
   if (modules != nullptr) {
-    // The module population's own default size stands unless given.
-    nlohmann::json m = *modules;
-    if (m.is_object() && !m.contains("population_size")) m["population_size"] = out.modules.population_size;
-    absl::StatusOr<deepneat::DeepNeatConfig> c = deepneat::DeepNeatConfig::FromJson(m, "modules");
+    absl::StatusOr<deepneat::DeepNeatConfig> c =
+        deepneat::DeepNeatConfig::FromJson(*modules, "modules", out.modules);
     if (!c.ok()) return c.status();
     out.modules = *std::move(c);
   }
   if (blueprints != nullptr) {
-    absl::StatusOr<codeepneat::BlueprintConfig> c = codeepneat::BlueprintConfig::FromJson(*blueprints, "blueprints");
+    absl::StatusOr<codeepneat::BlueprintConfig> c =
+        codeepneat::BlueprintConfig::FromJson(*blueprints, "blueprints", out.blueprints);
     if (!c.ok()) return c.status();
     out.blueprints = *std::move(c);
   }

@@ -31,7 +31,14 @@ struct CoDeepNeatParams {
   int assemblies_per_blueprint = 1;
   double max_mflops = 30;
 
-  CoDeepNeatParams() { modules.population_size = 12; }
+  // Networks of a first generation hold two modules of two layers each:
+  // about as deep as the mobile space's smallest, so a short search does
+  // not spend its first generations growing to where random search starts.
+  CoDeepNeatParams() {
+    modules.population_size = 12;
+    modules.initial_layers = 2;
+    blueprints.initial_nodes = 2;
+  }
   static absl::StatusOr<CoDeepNeatParams> FromJson(const nlohmann::json& params);
 };
 

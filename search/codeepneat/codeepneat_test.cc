@@ -219,6 +219,15 @@ TEST(CoDeepNeatStrategyTest, BadParametersAreRefusedByName) {
     return std::string(CoDeepNeatStrategy::ValidateParams(j).message());
   };
   EXPECT_TRUE(CoDeepNeatStrategy::ValidateParams(nlohmann::json::object()).ok());
+  // What a section gives replaces only those fields of CoDeepNEAT's defaults.
+  absl::StatusOr<CoDeepNeatParams> p =
+      CoDeepNeatParams::FromJson({{"modules", {{"population_size", 5}}}, {"blueprints", {{"add_node_rate", 0.5}}}});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->modules.population_size, 5);
+  EXPECT_EQ(p->modules.initial_layers, 2);
+  EXPECT_EQ(p->blueprints.initial_nodes, 2);
+  EXPECT_EQ(p->blueprints.add_node_rate, 0.5);
+  EXPECT_EQ(CoDeepNeatParams::FromJson(nlohmann::json::object())->modules.population_size, 12);
   EXPECT_NE(message({{"modules", {{"add_link_rate", -1}}}}).find("modules.add_link_rate"), std::string::npos);
   EXPECT_NE(message({{"blueprints", {{"training", {{"batch_sizes", {0}}}}}}}).find("blueprints.training.batch_sizes"),
             std::string::npos);

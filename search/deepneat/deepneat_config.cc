@@ -35,8 +35,9 @@ absl::Status DeepNeatConfig::Validate(const std::string& path) const {
   return layers.Validate(neat::FieldPath(path, "layers"));
 }
 
-absl::StatusOr<DeepNeatConfig> DeepNeatConfig::FromJson(const nlohmann::json& j, const std::string& path) {
-  DeepNeatConfig c;
+absl::StatusOr<DeepNeatConfig> DeepNeatConfig::FromJson(const nlohmann::json& j, const std::string& path,
+                                                        const DeepNeatConfig& base) {
+  DeepNeatConfig c = base;
   // "layers" is an object of its own: read it, then the flat fields without it.
   nlohmann::json flat = j;
   if (j.is_object() && j.contains("layers")) {

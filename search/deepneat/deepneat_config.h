@@ -42,8 +42,10 @@ struct DeepNeatConfig : neat::EvolutionParams {
   LayerChoices layers;
 
   absl::Status Validate(const std::string& path = "") const;
-  // Unknown keys and bad values are errors naming the field ("layers.widths[1]").
-  static absl::StatusOr<DeepNeatConfig> FromJson(const nlohmann::json& j, const std::string& path = "");
+  // `base` with the fields `j` gives; unknown keys and bad values are
+  // errors naming the field ("layers.widths[1]").
+  static absl::StatusOr<DeepNeatConfig> FromJson(const nlohmann::json& j, const std::string& path = "",
+                                                 const DeepNeatConfig& base = DeepNeatConfig());
   nlohmann::json ToJson() const;
 };
 
