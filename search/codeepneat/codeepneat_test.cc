@@ -10,6 +10,7 @@
 #include "search/codeepneat/genome_dot.h"
 #include "search/deepneat/layer_ops.h"
 #include "search/testing/in_memory_context.h"
+#include "search/testing/toy_fitness.h"
 
 namespace edgenas {
 namespace codeepneat {
@@ -109,24 +110,6 @@ TEST(BlueprintTest, ANodePointingToAGoneSpeciesIsRepointed) {
   EXPECT_FALSE(ops.Repoint(&b, rng));
 }
 
-TrialResult ToyFitness(const Graph& graph) {
-  const GraphInfo info = *AnalyzeGraph(graph);
-  TrialResult r;
-  r.ok = true;
-  r.val_accuracy = 0.5 + 0.4 * (1 - std::exp(-static_cast<double>(info.params) / 20000));
-  r.latency_ms = 0.05 + info.flops / 1e7;
-  return r;
-}
-
-SearchSettings Settings(int max_trials) {
-  SearchSettings s;
-  s.seed = 8;
-  s.max_trials = max_trials;
-  s.objective = SearchSettings::Objective::kMnas;
-  s.mnas = MnasObjective::Soft(1.0);
-  return s;
-}
-
 std::unique_ptr<SearchStrategy> CoDeepNeat(const nlohmann::json& params) {
   absl::StatusOr<std::unique_ptr<SearchStrategy>> s = CoDeepNeatStrategy::Make(params);
   EXPECT_TRUE(s.ok()) << s.status();
@@ -135,7 +118,7 @@ std::unique_ptr<SearchStrategy> CoDeepNeat(const nlohmann::json& params) {
 
 TEST(CoDeepNeatStrategyTest, AssemblesFromSeveralModuleSpeciesWithEvolvedTraining) {
   std::vector<TrainingSettings> seen;
-  InMemorySearchContext ctx(Settings(60), [&](const EvaluationJob& job) {
+  InMemorySearchContext ctx(ToySettings(8, 60), [&](const EvaluationJob& job) {
     seen.push_back(job.training);
     return Evaluated{ToyFitness(job.graph), std::nullopt};
   });
@@ -168,13 +151,13 @@ TEST(CoDeepNeatStrategyTest, AssemblesFromSeveralModuleSpeciesWithEvolvedTrainin
 TEST(CoDeepNeatStrategyTest, AResumedRunContinuesAsIfNeverStopped) {
   const nlohmann::json params = {{"blueprints", {{"population_size", 5}}},
                                  {"modules", {{"population_size", 6}}}};
-  InMemorySearchContext whole(Settings(30), ToyFitness);
+  InMemorySearchContext whole(ToySettings(8, 30), ToyFitness);
   ASSERT_TRUE(CoDeepNeat(params)->Run(whole).ok());
-  InMemorySearchContext crashed(Settings(30), ToyFitness);
+  InMemorySearchContext crashed(ToySettings(8, 30), ToyFitness);
   crashed.CrashAfter(12);
   ASSERT_TRUE(CoDeepNeat(params)->Run(crashed).ok());
   ASSERT_TRUE(crashed.last_checkpoint().has_value());
-  InMemorySearchContext resumed(Settings(30), ToyFitness);
+  InMemorySearchContext resumed(ToySettings(8, 30), ToyFitness);
   resumed.SeedCheckpoint(*crashed.last_checkpoint());
   resumed.SeedCache(crashed.cache());
   ASSERT_TRUE(CoDeepNeat(params)->Run(resumed).ok());

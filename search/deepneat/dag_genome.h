@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "search/neat/evolution_params.h"
+#include "search/neat/gene_alignment.h"
 #include "search/neat/genome.h"
 
 namespace edgenas {
@@ -59,8 +60,6 @@ struct DagGenome {
                                [](const DagNode<P>& n, int v) { return n.id < v; });
     return it != nodes.end() && it->id == id ? &*it : nullptr;
   }
-  // The hidden nodes (not 0 or 1).
-  int HiddenNodes() const { return static_cast<int>(nodes.size()) - 2; }
 
   nlohmann::json ToJson() const;
   static absl::StatusOr<DagGenome> FromJson(const nlohmann::json& j);
@@ -91,11 +90,9 @@ template <typename P>
 double DagDistance(const DagGenome<P>& a, const DagGenome<P>& b, const neat::EvolutionParams& e,
                    const std::function<double(const P&, const P&)>& payload_distance);
 
-// NEAT's crossover on a DAG: links aligned by innovation, matching ones from
-// either parent, disjoint and excess ones from the fitter (from either with
-// equal fitness); a link disabled in either parent stays disabled with
-// `disabled_inherit_rate`; a node both hold takes either parent's payload.
-// A link from the other parent that would close a cycle stays disabled.
+// NEAT's crossover on a DAG: links inherited as NEAT's genes are
+// (gene_alignment.h); a node both parents hold takes either parent's
+// payload. A link that would close a cycle stays disabled.
 template <typename P>
 DagGenome<P> DagCrossover(const DagGenome<P>& fitter, const DagGenome<P>& other, bool equal_fitness,
                           double disabled_inherit_rate, std::mt19937_64& rng);
@@ -249,21 +246,7 @@ std::vector<int> LiveOrder(const DagGenome<P>& g) {
 template <typename P>
 double DagDistance(const DagGenome<P>& a, const DagGenome<P>& b, const neat::EvolutionParams& e,
                    const std::function<double(const P&, const P&)>& payload_distance) {
-  size_t i = 0, j = 0;
-  int disjoint = 0;
-  const std::vector<DagLink>&x = a.links, &y = b.links;
-  while (i < x.size() && j < y.size()) {
-    if (x[i].innovation == y[j].innovation) {
-      ++i, ++j;
-    } else if (x[i].innovation < y[j].innovation) {
-      ++disjoint, ++i;
-    } else {
-      ++disjoint, ++j;
-    }
-  }
-  const int excess = static_cast<int>((x.size() - i) + (y.size() - j));
-  size_t n = std::max(x.size(), y.size());
-  if (static_cast<int>(n) < e.normalize_threshold) n = 1;
+  const neat::GeneCounts c = neat::AlignGenes(a.links, b.links, [](const DagLink&, const DagLink&) {});
   double diff = 0;
   int matching = 0;
   for (const DagNode<P>& node : a.nodes) {
@@ -273,9 +256,7 @@ double DagDistance(const DagGenome<P>& a, const DagGenome<P>& b, const neat::Evo
       ++matching;
     }
   }
-  const double w = matching > 0 ? diff / matching : 0;
-  return e.excess_coefficient * excess / n + e.disjoint_coefficient * disjoint / n +
-         e.matching_coefficient * w;
+  return neat::Compatibility(c, matching > 0 ? diff / matching : 0, e);
 }
 
 template <typename P>
@@ -285,31 +266,8 @@ DagGenome<P> DagCrossover(const DagGenome<P>& fitter, const DagGenome<P>& other,
   DagGenome<P> child;
   child.nodes = {{kDagInput, P{}}, {kDagOutput, P{}}};
   std::vector<bool> may_close_cycle;
-  const std::vector<DagLink>&x = fitter.links, &y = other.links;
-  size_t i = 0, j = 0;
-  while (i < x.size() || j < y.size()) {
-    const bool from_x = j >= y.size() || (i < x.size() && x[i].innovation < y[j].innovation);
-    const bool from_y = i >= x.size() || (j < y.size() && y[j].innovation < x[i].innovation);
-    if (!from_x && !from_y) {
-      DagLink l = Chance(rng, 0.5) ? y[j] : x[i];
-      if (!x[i].enabled || !y[j].enabled) l.enabled = !Chance(rng, disabled_inherit_rate);
-      child.links.push_back(l);
-      may_close_cycle.push_back(!x[i].enabled);
-      ++i, ++j;
-    } else if (from_x) {
-      if (!equal_fitness || Chance(rng, 0.5)) {
-        child.links.push_back(x[i]);
-        may_close_cycle.push_back(false);
-      }
-      ++i;
-    } else {
-      if (equal_fitness && Chance(rng, 0.5)) {
-        child.links.push_back(y[j]);
-        may_close_cycle.push_back(true);
-      }
-      ++j;
-    }
-  }
+  child.links = neat::InheritGenes(fitter.links, other.links, equal_fitness, disabled_inherit_rate, rng,
+                                   &may_close_cycle);
   // Nodes the links name, each with a payload from a parent holding it.
   for (const DagLink& l : child.links) {
     for (int id : {l.in, l.out}) {

@@ -9,6 +9,7 @@
 #include "search/deepneat/layer_dag.h"
 #include "search/deepneat/layer_ops.h"
 #include "search/testing/in_memory_context.h"
+#include "search/testing/toy_fitness.h"
 
 namespace edgenas {
 namespace deepneat {
@@ -156,26 +157,6 @@ TEST(LayerOpsTest, EveryGenomeOfALongRandomEvolutionDecodesToAValidGraph) {
   EXPECT_EQ(copy->ToJson(), pop.ToJson());
 }
 
-// A toy stand-in for training: accuracy grows with parameters, latency
-// with multiply-adds.
-TrialResult ToyFitness(const Graph& graph) {
-  const GraphInfo info = *AnalyzeGraph(graph);
-  TrialResult r;
-  r.ok = true;
-  r.val_accuracy = 0.5 + 0.4 * (1 - std::exp(-static_cast<double>(info.params) / 20000));
-  r.latency_ms = 0.05 + info.flops / 1e7;
-  return r;
-}
-
-SearchSettings Settings(int max_trials) {
-  SearchSettings s;
-  s.seed = 5;
-  s.max_trials = max_trials;
-  s.objective = SearchSettings::Objective::kMnas;
-  s.mnas = MnasObjective::Soft(1.0);
-  return s;
-}
-
 std::unique_ptr<SearchStrategy> Neat(const nlohmann::json& params) {
   absl::StatusOr<std::unique_ptr<SearchStrategy>> s = DeepNeatStrategy::Make(params);
   EXPECT_TRUE(s.ok()) << s.status();
@@ -183,7 +164,7 @@ std::unique_ptr<SearchStrategy> Neat(const nlohmann::json& params) {
 }
 
 TEST(DeepNeatStrategyTest, EvolvesGenerationsWithProgressAndCheckpoints) {
-  InMemorySearchContext ctx(Settings(60), ToyFitness);
+  InMemorySearchContext ctx(ToySettings(5, 60), ToyFitness);
   ASSERT_TRUE(Neat({{"population", {{"population_size", 8}}}})->Run(ctx).ok());
   // Generations of 8 until 60 distinct evaluations; champions are cached.
   EXPECT_GE(ctx.progress().size(), 7u);
@@ -202,14 +183,14 @@ TEST(DeepNeatStrategyTest, EvolvesGenerationsWithProgressAndCheckpoints) {
 
 TEST(DeepNeatStrategyTest, AResumedRunContinuesAsIfNeverStopped) {
   const nlohmann::json params = {{"population", {{"population_size", 6}}}};
-  InMemorySearchContext whole(Settings(40), ToyFitness);
+  InMemorySearchContext whole(ToySettings(5, 40), ToyFitness);
   ASSERT_TRUE(Neat(params)->Run(whole).ok());
 
-  InMemorySearchContext crashed(Settings(40), ToyFitness);
+  InMemorySearchContext crashed(ToySettings(5, 40), ToyFitness);
   crashed.CrashAfter(15);
   ASSERT_TRUE(Neat(params)->Run(crashed).ok());
   ASSERT_TRUE(crashed.last_checkpoint().has_value());
-  InMemorySearchContext resumed(Settings(40), ToyFitness);
+  InMemorySearchContext resumed(ToySettings(5, 40), ToyFitness);
   resumed.SeedCheckpoint(*crashed.last_checkpoint());
   resumed.SeedCache(crashed.cache());
   ASSERT_TRUE(Neat(params)->Run(resumed).ok());

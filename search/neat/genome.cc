@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "search/neat/gene_alignment.h"
 
 namespace edgenas {
 namespace neat {
@@ -183,27 +184,12 @@ InnovationRecord MinimalInnovations(int inputs, int outputs) {
 }
 
 double CompatibilityDistance(const Genome& a, const Genome& b, const NeatConfig& config) {
-  size_t i = 0, j = 0;
-  int matching = 0, disjoint = 0, excess = 0;
   double weight_diff = 0;
-  const std::vector<ConnectionGene>&x = a.connections, &y = b.connections;
-  while (i < x.size() && j < y.size()) {
-    if (x[i].innovation == y[j].innovation) {
-      ++matching;
-      weight_diff += std::abs(x[i].weight - y[j].weight);
-      ++i, ++j;
-    } else if (x[i].innovation < y[j].innovation) {
-      ++disjoint, ++i;
-    } else {
-      ++disjoint, ++j;
-    }
-  }
-  excess = static_cast<int>((x.size() - i) + (y.size() - j));
-  size_t n = std::max(x.size(), y.size());
-  if (static_cast<int>(n) < config.normalize_threshold) n = 1;
-  const double w = matching > 0 ? weight_diff / matching : 0;
-  return config.excess_coefficient * excess / n + config.disjoint_coefficient * disjoint / n +
-         config.matching_coefficient * w;
+  const GeneCounts c = AlignGenes(a.connections, b.connections,
+                                  [&](const ConnectionGene& x, const ConnectionGene& y) {
+                                    weight_diff += std::abs(x.weight - y.weight);
+                                  });
+  return Compatibility(c, c.matching > 0 ? weight_diff / c.matching : 0, config);
 }
 
 Genome Crossover(const Genome& fitter, const Genome& other, bool equal_fitness,
@@ -212,37 +198,9 @@ Genome Crossover(const Genome& fitter, const Genome& other, bool equal_fitness,
   // The fitter parent's inputs, bias and outputs; hidden nodes as genes bring them.
   for (const NodeGene& n : fitter.nodes)
     if (n.type != NodeType::kHidden) child.nodes.push_back(n);
-  const std::vector<ConnectionGene>&x = fitter.connections, &y = other.connections;
-  // Walk both gene lists in innovation order. Matching genes come from either
-  // parent; disjoint and excess genes from the fitter one, or, when the
-  // parents are equally fit, from either with probability 1/2 (the paper's
-  // figure 4). `kept_disabled[i]` says child gene i was disabled in the
-  // fitter parent's gene list or was not the fitter's at all.
   std::vector<bool> may_close_cycle;
-  size_t i = 0, j = 0;
-  while (i < x.size() || j < y.size()) {
-    const bool from_x = j >= y.size() || (i < x.size() && x[i].innovation < y[j].innovation);
-    const bool from_y = i >= x.size() || (j < y.size() && y[j].innovation < x[i].innovation);
-    if (!from_x && !from_y) {  // matching
-      ConnectionGene gene = Chance(rng, 0.5) ? y[j] : x[i];
-      if (!x[i].enabled || !y[j].enabled) gene.enabled = !Chance(rng, config.disabled_inherit_rate);
-      child.connections.push_back(gene);
-      may_close_cycle.push_back(!x[i].enabled);
-      ++i, ++j;
-    } else if (from_x) {
-      if (!equal_fitness || Chance(rng, 0.5)) {
-        child.connections.push_back(x[i]);
-        may_close_cycle.push_back(false);
-      }
-      ++i;
-    } else {
-      if (equal_fitness && Chance(rng, 0.5)) {
-        child.connections.push_back(y[j]);
-        may_close_cycle.push_back(true);
-      }
-      ++j;
-    }
-  }
+  child.connections = InheritGenes(fitter.connections, other.connections, equal_fitness,
+                                   config.disabled_inherit_rate, rng, &may_close_cycle);
   for (const ConnectionGene& c : child.connections)
     for (int id : {c.in, c.out})
       if (std::none_of(child.nodes.begin(), child.nodes.end(), [id](const NodeGene& n) { return n.id == id; }))

@@ -69,8 +69,6 @@ class Population {
   void SetFitness(size_t i, double fitness) { genomes_[i].fitness = fitness; }
   // The species of the last Epoch (or Speciate).
   const std::vector<Species<Genome>>& species() const { return species_; }
-  // The species genome i was placed in by the last Speciate (-1 before).
-  int SpeciesOf(size_t i) const;
   double compatibility_threshold() const { return threshold_; }
   // The best genome seen in any generation.
   const Genome& best() const { return best_; }
@@ -134,14 +132,6 @@ absl::StatusOr<Population<Ops>> Population<Ops>::Create(Ops ops, std::vector<Gen
   p.genomes_ = std::move(genomes);
   p.best_ = p.genomes_.front();
   return p;
-}
-
-template <typename Ops>
-int Population<Ops>::SpeciesOf(size_t i) const {
-  for (const Species<Genome>& s : species_)
-    if (std::find(s.members.begin(), s.members.end(), static_cast<int>(i)) != s.members.end())
-      return s.id;
-  return -1;
 }
 
 template <typename Ops>

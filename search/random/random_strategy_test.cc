@@ -12,29 +12,10 @@
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_json.h"
 #include "search/testing/in_memory_context.h"
+#include "search/testing/toy_fitness.h"
 
 namespace edgenas {
 namespace {
-
-// A toy stand-in for training and measuring: accuracy grows with the
-// parameter count, latency with the multiply-adds (1 ms per 10 MFLOPs).
-TrialResult ToyFitness(const Graph& graph) {
-  const GraphInfo info = *AnalyzeGraph(graph);
-  TrialResult r;
-  r.ok = true;
-  r.val_accuracy = 0.5 + 0.4 * (1 - std::exp(-static_cast<double>(info.params) / 20000));
-  r.latency_ms = 0.05 + info.flops / 1e7;
-  return r;
-}
-
-SearchSettings Settings(uint64_t seed, int max_trials) {
-  SearchSettings s;
-  s.seed = seed;
-  s.max_trials = max_trials;
-  s.objective = SearchSettings::Objective::kMnas;
-  s.mnas = MnasObjective::Soft(1.0);
-  return s;
-}
 
 std::unique_ptr<SearchStrategy> Random(const nlohmann::json& params) {
   absl::StatusOr<std::unique_ptr<SearchStrategy>> s = RandomStrategy::Make(params);
@@ -50,13 +31,13 @@ std::vector<std::string> Hashes(const std::vector<TrialResult>& results) {
 
 // The hashes of an uninterrupted run.
 std::vector<std::string> UninterruptedRun(uint64_t seed, int max_trials, int batch) {
-  InMemorySearchContext ctx(Settings(seed, max_trials), ToyFitness);
+  InMemorySearchContext ctx(ToySettings(seed, max_trials), ToyFitness);
   EXPECT_TRUE(Random({{"batch", batch}})->Run(ctx).ok());
   return Hashes(ctx.results());
 }
 
 TEST(RandomStrategyTest, EvaluatesExactlyMaxTrialsDistinctValidGraphs) {
-  InMemorySearchContext ctx(Settings(3, 13), ToyFitness);
+  InMemorySearchContext ctx(ToySettings(3, 13), ToyFitness);
   ASSERT_TRUE(Random({{"batch", 4}})->Run(ctx).ok());
   EXPECT_EQ(ctx.fitness_calls(), 13);
   ASSERT_EQ(ctx.evaluated().size(), 13u);
@@ -90,8 +71,8 @@ TEST(RandomStrategyTest, EvaluatesExactlyMaxTrialsDistinctValidGraphs) {
 }
 
 TEST(RandomStrategyTest, SameSeedSameGraphsDifferentSeedDifferentGraphs) {
-  InMemorySearchContext a(Settings(5, 12), ToyFitness), b(Settings(5, 12), ToyFitness),
-      c(Settings(6, 12), ToyFitness);
+  InMemorySearchContext a(ToySettings(5, 12), ToyFitness), b(ToySettings(5, 12), ToyFitness),
+      c(ToySettings(6, 12), ToyFitness);
   ASSERT_TRUE(Random({{"batch", 3}})->Run(a).ok());
   ASSERT_TRUE(Random({{"batch", 3}})->Run(b).ok());
   ASSERT_TRUE(Random({{"batch", 3}})->Run(c).ok());
@@ -118,7 +99,7 @@ TEST(RandomStrategyTest, ResumeAfterACrashGivesTheUninterruptedSequence) {
   ASSERT_EQ(whole.size(), static_cast<size_t>(kTrials));
   for (int crash_after : {1, 3, 4, 5, 8, 11, 13, 14}) {
     SCOPED_TRACE(crash_after);
-    InMemorySearchContext first(Settings(11, kTrials), ToyFitness);
+    InMemorySearchContext first(ToySettings(11, kTrials), ToyFitness);
     first.CrashAfter(crash_after);
     ASSERT_TRUE(Random({{"batch", kBatch}})->Run(first).ok());
     const std::vector<std::string> before = Hashes(first.results());
@@ -129,7 +110,7 @@ TEST(RandomStrategyTest, ResumeAfterACrashGivesTheUninterruptedSequence) {
     if (first.last_checkpoint()) resume_at = first.last_checkpoint()->state["submitted"];
     EXPECT_EQ(resume_at, (crash_after - 1) / kBatch * kBatch);
 
-    InMemorySearchContext second(Settings(11, kTrials), ToyFitness);
+    InMemorySearchContext second(ToySettings(11, kTrials), ToyFitness);
     if (first.last_checkpoint()) second.SeedCheckpoint(*first.last_checkpoint());
     second.SeedCache(first.cache());
     ASSERT_TRUE(Random({{"batch", kBatch}})->Run(second).ok());
@@ -153,7 +134,7 @@ TEST(RandomStrategyTest, AStopMidBatchIsNotCheckpointed) {
   const std::vector<std::string> whole = UninterruptedRun(13, kTrials, kBatch);
   InMemorySearchContext* cancel_me = nullptr;
   int calls = 0;
-  InMemorySearchContext first(Settings(13, kTrials), [&](const Graph& g) {
+  InMemorySearchContext first(ToySettings(13, kTrials), [&](const Graph& g) {
     if (++calls == 6) cancel_me->Cancel();
     return ToyFitness(g);
   });
@@ -164,7 +145,7 @@ TEST(RandomStrategyTest, AStopMidBatchIsNotCheckpointed) {
   EXPECT_EQ(first.last_checkpoint()->state["submitted"], 4);
   EXPECT_EQ(first.progress().size(), 1u);
 
-  InMemorySearchContext second(Settings(13, kTrials), ToyFitness);
+  InMemorySearchContext second(ToySettings(13, kTrials), ToyFitness);
   second.SeedCheckpoint(*first.last_checkpoint());
   second.SeedCache(first.cache());
   ASSERT_TRUE(Random({{"batch", kBatch}})->Run(second).ok());
@@ -179,7 +160,7 @@ TEST(RandomStrategyTest, RepeatedCrashesStillEvaluateTheUninterruptedSequence) {
   std::optional<StrategyCheckpoint> checkpoint;
   std::map<std::string, TrialResult> cache;
   for (int life = 0; life < 20 && static_cast<int>(fresh.size()) < kTrials; ++life) {
-    InMemorySearchContext ctx(Settings(2, kTrials), ToyFitness);
+    InMemorySearchContext ctx(ToySettings(2, kTrials), ToyFitness);
     if (checkpoint) ctx.SeedCheckpoint(*checkpoint);
     ctx.SeedCache(cache);
     ctx.CrashAfter(2);
@@ -194,7 +175,7 @@ TEST(RandomStrategyTest, RepeatedCrashesStillEvaluateTheUninterruptedSequence) {
 }
 
 TEST(RandomStrategyTest, TheCheckpointDoesNotGrowWithTheJob) {
-  InMemorySearchContext few(Settings(3, 4), ToyFitness), many(Settings(3, 60), ToyFitness);
+  InMemorySearchContext few(ToySettings(3, 4), ToyFitness), many(ToySettings(3, 60), ToyFitness);
   ASSERT_TRUE(Random({{"batch", 4}})->Run(few).ok());
   ASSERT_TRUE(Random({{"batch", 4}})->Run(many).ok());
   ASSERT_TRUE(few.last_checkpoint() && many.last_checkpoint());
@@ -214,16 +195,16 @@ TEST(RandomStrategyTest, AResumeInATinySpaceNeverDrawsAGraphTwice) {
   // before the checkpoint would evaluate some graphs twice.
   constexpr int kTrials = 30, kBatch = 5;
   const nlohmann::json params = {{"batch", kBatch}, {"space", kTinySpace}};
-  InMemorySearchContext whole(Settings(8, kTrials), ToyFitness);
+  InMemorySearchContext whole(ToySettings(8, kTrials), ToyFitness);
   ASSERT_TRUE(Random(params)->Run(whole).ok());
   ASSERT_EQ(whole.results().size(), static_cast<size_t>(kTrials));
   for (int crash_after : {6, 17, 26}) {
     SCOPED_TRACE(crash_after);
-    InMemorySearchContext first(Settings(8, kTrials), ToyFitness);
+    InMemorySearchContext first(ToySettings(8, kTrials), ToyFitness);
     first.CrashAfter(crash_after);
     ASSERT_TRUE(Random(params)->Run(first).ok());
     ASSERT_TRUE(first.last_checkpoint().has_value());
-    InMemorySearchContext second(Settings(8, kTrials), ToyFitness);
+    InMemorySearchContext second(ToySettings(8, kTrials), ToyFitness);
     second.SeedCheckpoint(*first.last_checkpoint());
     ASSERT_TRUE(Random(params)->Run(second).ok());
     const int resumed_at = first.last_checkpoint()->state["submitted"];
@@ -237,24 +218,24 @@ TEST(RandomStrategyTest, ACheckpointThatListsTheDrawnHashesStillResumes) {
   // Checkpoints written before the hashes were replayed from the seed.
   constexpr int kTrials = 30, kBatch = 5;
   const nlohmann::json params = {{"batch", kBatch}, {"space", kTinySpace}};
-  InMemorySearchContext whole(Settings(8, kTrials), ToyFitness);
+  InMemorySearchContext whole(ToySettings(8, kTrials), ToyFitness);
   ASSERT_TRUE(Random(params)->Run(whole).ok());
   const std::vector<std::string> all = Hashes(whole.results());
 
-  InMemorySearchContext first(Settings(8, kTrials), ToyFitness);
+  InMemorySearchContext first(ToySettings(8, kTrials), ToyFitness);
   first.CrashAfter(12);
   ASSERT_TRUE(Random(params)->Run(first).ok());
   nlohmann::json old = first.last_checkpoint()->state;
   ASSERT_EQ(old["submitted"], 10);
   old["seen"] = std::vector<std::string>(all.begin(), all.begin() + 10);
-  InMemorySearchContext second(Settings(8, kTrials), ToyFitness);
+  InMemorySearchContext second(ToySettings(8, kTrials), ToyFitness);
   second.SeedCheckpoint(old);
   ASSERT_TRUE(Random(params)->Run(second).ok());
   EXPECT_EQ(Hashes(second.results()), std::vector<std::string>(all.begin() + 10, all.end()));
 }
 
 TEST(RandomStrategyTest, TakesTheInputShapeFromTheJob) {
-  SearchSettings s = Settings(1, 5);
+  SearchSettings s = ToySettings(1, 5);
   s.input_channels = 3;
   s.input_height = s.input_width = 32;
   s.num_classes = 100;
@@ -267,7 +248,7 @@ TEST(RandomStrategyTest, TakesTheInputShapeFromTheJob) {
   }
 
   // A space that names a different input than the job's is refused.
-  InMemorySearchContext other(Settings(1, 5), ToyFitness);
+  InMemorySearchContext other(ToySettings(1, 5), ToyFitness);
   absl::Status st = Random({{"space", {{"input_height", 32}}}})->Run(other);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("space.input_height: 32 differs from the job's 28"),
@@ -278,7 +259,7 @@ TEST(RandomStrategyTest, TakesTheInputShapeFromTheJob) {
 
 TEST(RandomStrategyTest, StopsWhenTheSpaceIsExhausted) {
   const nlohmann::json params = {{"batch", 8}, {"space", kTinySpace}};
-  InMemorySearchContext ctx(Settings(4, 100), ToyFitness);
+  InMemorySearchContext ctx(ToySettings(4, 100), ToyFitness);
   ASSERT_TRUE(Random(params)->Run(ctx).ok());
   EXPECT_EQ(ctx.fitness_calls(), 34);
   ASSERT_FALSE(ctx.progress().empty());
@@ -286,13 +267,13 @@ TEST(RandomStrategyTest, StopsWhenTheSpaceIsExhausted) {
 }
 
 TEST(RandomStrategyTest, RefusesACorruptCheckpoint) {
-  InMemorySearchContext ctx(Settings(1, 5), ToyFitness);
+  InMemorySearchContext ctx(ToySettings(1, 5), ToyFitness);
   ctx.SeedCheckpoint({{"rng", "not a state"}, {"submitted", 0}, {"seen", nlohmann::json::array()}});
   absl::Status st = Random(nlohmann::json::object())->Run(ctx);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("checkpoint.rng"), std::string::npos) << st;
 
-  InMemorySearchContext missing(Settings(1, 5), ToyFitness);
+  InMemorySearchContext missing(ToySettings(1, 5), ToyFitness);
   missing.SeedCheckpoint({{"rng", "1"}, {"seen", nlohmann::json::array()}});
   st = Random(nlohmann::json::object())->Run(missing);
   EXPECT_NE(st.message().find("checkpoint.submitted: missing"), std::string::npos) << st;
@@ -310,7 +291,7 @@ TEST(RandomStrategyTest, PinnedSequenceOfTheFirstDraws) {
       "183243f36c2a36b9eb29b4b0c7e91b69", "9bcd2896068fb053007fa0bef3760109"};
   EXPECT_EQ(default_space, want_default);
 
-  InMemorySearchContext small(Settings(7, 4), ToyFitness);
+  InMemorySearchContext small(ToySettings(7, 4), ToyFitness);
   ASSERT_TRUE(Random({{"batch", 2}, {"space", {{"max_mflops", 5}}}})->Run(small).ok());
   const std::vector<std::string> want_small = {
       "fc4e415c07aa9f5623865a184ad3a31f", "58ac11c24eade61f9b816708ebd35655",
@@ -319,10 +300,10 @@ TEST(RandomStrategyTest, PinnedSequenceOfTheFirstDraws) {
 }
 
 TEST(RandomStrategyTest, ACheckpointTheContextCannotReadStopsTheJobWithTheError) {
-  InMemorySearchContext first(Settings(8, 20), ToyFitness);
+  InMemorySearchContext first(ToySettings(8, 20), ToyFitness);
   first.CrashAfter(7);
   ASSERT_TRUE(Random({{"batch", 5}})->Run(first).ok());
-  InMemorySearchContext unreadable(Settings(8, 20), ToyFitness);
+  InMemorySearchContext unreadable(ToySettings(8, 20), ToyFitness);
   unreadable.SeedCheckpoint(*first.last_checkpoint());
   unreadable.CorruptCheckpoint();
   absl::Status st = Random({{"batch", 5}})->Run(unreadable);
