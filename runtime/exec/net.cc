@@ -8,10 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "runtime/exec/layers/bn_act.h"
-#include "runtime/exec/layers/parallel.h"
-#include "runtime/exec/layers/small_conv.h"
-#include "runtime/exec/layers/winograd.h"
+#include "runtime/exec/kernels/bn_act.h"
+#include "runtime/exec/kernels/parallel.h"
+#include "runtime/exec/kernels/small_conv.h"
+#include "runtime/exec/kernels/winograd.h"
 
 namespace edgenas {
 namespace {

@@ -10,15 +10,15 @@
 #include <algorithm>
 #include <memory>
 
+#include "runtime/exec/kernels/dw_conv.h"
+#include "runtime/exec/kernels/dw_conv_grad.h"
+#include "runtime/exec/kernels/pw_conv.h"
+#include "runtime/exec/kernels/small_conv.h"
+#include "runtime/exec/kernels/winograd.h"
+#include "runtime/exec/kernels/winograd_train.h"
 #include "runtime/exec/layers/activation.h"
-#include "runtime/exec/layers/dw_conv.h"
-#include "runtime/exec/layers/dw_conv_grad.h"
 #include "runtime/exec/layers/fold.h"
 #include "runtime/exec/layers/layers.h"
-#include "runtime/exec/layers/pw_conv.h"
-#include "runtime/exec/layers/small_conv.h"
-#include "runtime/exec/layers/winograd.h"
-#include "runtime/exec/layers/winograd_train.h"
 
 namespace edgenas {
 namespace {

@@ -1,10 +1,10 @@
-#include "runtime/exec/layers/dw_conv.h"
+#include "runtime/exec/kernels/dw_conv.h"
 
 #include <omp.h>
 
-#include "runtime/exec/layers/parallel.h"
-#include "runtime/exec/layers/vec16.h"
-#include "runtime/exec/layers/vector_clones.h"
+#include "runtime/exec/kernels/parallel.h"
+#include "runtime/exec/kernels/vec16.h"
+#include "runtime/exec/kernels/vector_clones.h"
 
 namespace edgenas {
 namespace {

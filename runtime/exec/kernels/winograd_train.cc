@@ -1,14 +1,14 @@
-#include "runtime/exec/layers/winograd_train.h"
+#include "runtime/exec/kernels/winograd_train.h"
 
 #include <omp.h>
 
 #include <algorithm>
 
-#include "runtime/exec/layers/gemm_block.h"
-#include "runtime/exec/layers/parallel.h"
-#include "runtime/exec/layers/vec16.h"
-#include "runtime/exec/layers/vector_clones.h"
-#include "runtime/exec/layers/winograd_f4.h"
+#include "runtime/exec/kernels/gemm_block.h"
+#include "runtime/exec/kernels/parallel.h"
+#include "runtime/exec/kernels/vec16.h"
+#include "runtime/exec/kernels/vector_clones.h"
+#include "runtime/exec/kernels/winograd_f4.h"
 
 namespace edgenas {
 namespace {

@@ -4,12 +4,12 @@
 // each sum: row t, columns [16 j, 16 j + 16) of the block. With AVX-512's
 // 32 registers, TB x NB up to 24 to 28 (plus NB loads of B and a broadcast
 // of A) stays in registers.
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_GEMM_BLOCK_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_GEMM_BLOCK_H_
 
 #include <cstdint>
 
-#include "runtime/exec/layers/vec16.h"
+#include "runtime/exec/kernels/vec16.h"
 
 namespace edgenas {
 
@@ -66,4 +66,4 @@ inline int MaxVectorBlocks() {
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_GEMM_BLOCK_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_GEMM_BLOCK_H_

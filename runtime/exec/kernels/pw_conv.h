@@ -12,12 +12,12 @@
 // 512 output channels put the rows 2 KB apart and into few of L1's sets
 // (MBConv's expand on one thread: 116 -> 127 G multiply-adds/s);
 // y (pixels, out_channels).
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_PW_CONV_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_PW_CONV_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_PW_CONV_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_PW_CONV_H_
 
 #include <cstdint>
 
-#include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/kernels/act_kernel.h"
 
 namespace edgenas {
 
@@ -38,4 +38,4 @@ void PointwiseConvForward(const PointwiseShape& s, BnAct act, const float* x, co
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_PW_CONV_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_PW_CONV_H_

@@ -20,12 +20,12 @@
 // Layouts: x channels-last (H, W, Cin); the transformed weights
 // [alpha^2][Cin][co_pad] (WinogradWeights), co_pad = Cout rounded up to 16;
 // y channels-last, (OH, OW, Cout), or pooled (OH/2, OW/2, Cout).
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_H_
 
 #include <cstdint>
 
-#include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/kernels/act_kernel.h"
 #include "runtime/graph/analyze.h"
 
 namespace edgenas {
@@ -76,4 +76,4 @@ void WinogradForward(const WinogradShape& s, BnAct act, const float* x, const fl
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_H_

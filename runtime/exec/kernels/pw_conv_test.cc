@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/pw_conv.h"
+#include "runtime/exec/kernels/pw_conv.h"
 
 #include <omp.h>
 

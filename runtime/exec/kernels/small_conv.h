@@ -12,12 +12,12 @@
 //
 // Layouts: x plain (C, H, W); weights [kh][kw][ci][co_pad] (oneDNN's
 // Acdb{co_pad}a); y channels-last (H, W, C).
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_SMALL_CONV_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_SMALL_CONV_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_SMALL_CONV_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_SMALL_CONV_H_
 
 #include <cstdint>
 
-#include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/kernels/act_kernel.h"
 #include "runtime/graph/analyze.h"
 
 namespace edgenas {
@@ -52,4 +52,4 @@ void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const 
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_SMALL_CONV_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_SMALL_CONV_H_

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/bn_act.h"
+#include "runtime/exec/kernels/bn_act.h"
 
 #include <cmath>
 #include <random>

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/parallel.h"
+#include "runtime/exec/kernels/parallel.h"
 
 #include <omp.h>
 

@@ -6,8 +6,8 @@
 // Layouts: source and output gradient in oneDNN's nChw16c (channels in
 // blocks of 16, the block innermost, the padding channels of the last block
 // ignored); the weight gradient plain g11hw, i.e. [C][KH][KW].
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_DW_CONV_GRAD_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_DW_CONV_GRAD_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_DW_CONV_GRAD_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_DW_CONV_GRAD_H_
 
 #include <cstdint>
 
@@ -32,4 +32,4 @@ void DepthwiseConvBackwardWeights(const DepthwiseGeometry& g, const float* src_n
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_DW_CONV_GRAD_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_DW_CONV_GRAD_H_

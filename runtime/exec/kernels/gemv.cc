@@ -1,13 +1,13 @@
-#include "runtime/exec/layers/gemv.h"
+#include "runtime/exec/kernels/gemv.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "runtime/exec/layers/act_kernel.h"
-#include "runtime/exec/layers/parallel.h"
-#include "runtime/exec/layers/vector_clones.h"
+#include "runtime/exec/kernels/act_kernel.h"
+#include "runtime/exec/kernels/parallel.h"
+#include "runtime/exec/kernels/vector_clones.h"
 
 namespace edgenas {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/dw_conv_grad.h"
+#include "runtime/exec/kernels/dw_conv_grad.h"
 
 #include <omp.h>
 
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "runtime/exec/layers/vector_clones.h"
+#include "runtime/exec/kernels/vector_clones.h"
 
 // The inner loops are written for the compiler to vectorize over the 16
 // channels of a block (see vector_clones.h).

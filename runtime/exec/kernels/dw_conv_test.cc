@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/dw_conv.h"
+#include "runtime/exec/kernels/dw_conv.h"
 
 #include <omp.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/winograd.h"
+#include "runtime/exec/kernels/winograd.h"
 
 #include <omp.h>
 

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/winograd_train.h"
+#include "runtime/exec/kernels/winograd_train.h"
 
 #include <omp.h>
 

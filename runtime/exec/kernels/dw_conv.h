@@ -11,11 +11,11 @@
 //
 // Layouts: x and y channels-last (H, W, C), as oneDNN's batch-1 convs
 // keep them; weights [C/16][KH][KW][16] (oneDNN's Goihw16g); bias [C].
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_DW_CONV_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_DW_CONV_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_DW_CONV_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_DW_CONV_H_
 
-#include "runtime/exec/layers/act_kernel.h"
-#include "runtime/exec/layers/dw_conv_grad.h"
+#include "runtime/exec/kernels/act_kernel.h"
+#include "runtime/exec/kernels/dw_conv_grad.h"
 
 namespace edgenas {
 
@@ -29,4 +29,4 @@ void DepthwiseConvForward(const DepthwiseGeometry& g, BnAct act, const float* x,
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_DW_CONV_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_DW_CONV_H_

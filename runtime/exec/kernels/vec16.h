@@ -2,10 +2,10 @@
 // register, two AVX2 ones, four SSE or NEON ones (GCC's vector extensions,
 // so the same source builds for every target of EDGENAS_VECTOR_CLONES and
 // for aarch64). The activations of act_kernel.h on such a value.
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_VEC16_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_VEC16_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_VEC16_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_VEC16_H_
 
-#include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/kernels/act_kernel.h"
 
 namespace edgenas {
 
@@ -54,4 +54,4 @@ inline __attribute__((always_inline)) F16 ActV(const F16& z) {
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_VEC16_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_VEC16_H_

@@ -1,7 +1,7 @@
 // The activations our own kernels apply inside their vector loops, as
 // templates so that each kernel is compiled once per activation.
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_ACT_KERNEL_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_ACT_KERNEL_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_ACT_KERNEL_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_ACT_KERNEL_H_
 
 #include <algorithm>
 
@@ -80,4 +80,4 @@ inline float ActGrad(float z) {
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_ACT_KERNEL_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_ACT_KERNEL_H_

@@ -7,8 +7,8 @@
 // float or a vector of floats (vec16.h), taken by reference: a 64-byte
 // vector passed by value in a function of external linkage draws GCC's
 // note on the ABI, which vec16.h's pragma does not silence here.
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_F4_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_F4_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_F4_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_F4_H_
 
 namespace edgenas {
 
@@ -56,4 +56,4 @@ inline constexpr double kWinogradG4[6][3] = {{1.0 / 4, 0, 0},
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_F4_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_F4_H_

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/dw_conv_grad.h"
+#include "runtime/exec/kernels/dw_conv_grad.h"
 
 #include <cmath>
 #include <random>

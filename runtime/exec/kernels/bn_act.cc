@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/bn_act.h"
+#include "runtime/exec/kernels/bn_act.h"
 
 #include <omp.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "runtime/exec/layers/vector_clones.h"
+#include "runtime/exec/kernels/vector_clones.h"
 
 // Loops over the 16 channels of a block, for the compiler to vectorize.
 

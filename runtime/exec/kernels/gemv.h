@@ -5,8 +5,8 @@
 // contiguous share of the features and streams its rows of W^T (stored
 // features x units) once into accumulators held in registers; the shares
 // are summed, the bias added and the activations applied at the end.
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_GEMV_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_GEMV_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_GEMV_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_GEMV_H_
 
 #include <cstdint>
 #include <vector>
@@ -37,4 +37,4 @@ void GemvForward(const GemvShape& s, const float* wt, const float* x, const floa
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_GEMV_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_GEMV_H_

@@ -21,8 +21,8 @@
 // Layouts: x, y, dy and dx in oneDNN's nChw16c (channels in blocks of 16,
 // the block innermost); channels are multiples of 16. w and dw plain
 // (Cout, Cin, 3, 3); bias and its gradient plain [Cout].
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_TRAIN_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_TRAIN_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_TRAIN_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_TRAIN_H_
 
 #include <cstdint>
 
@@ -51,4 +51,4 @@ void WinogradTrainBackwardWeights(const WinogradTrainShape& s, const float* x, c
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_WINOGRAD_TRAIN_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_WINOGRAD_TRAIN_H_

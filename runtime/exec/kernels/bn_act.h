@@ -12,12 +12,12 @@
 // Layout: x, y, dy and dx in oneDNN's nChw16c (channels in blocks of 16, the
 // block innermost); the padding channels of the last block are written 0.
 // gamma, beta, mean, var and the gradients of gamma and beta: plain [C].
-#ifndef EDGENAS_RUNTIME_EXEC_LAYERS_BN_ACT_H_
-#define EDGENAS_RUNTIME_EXEC_LAYERS_BN_ACT_H_
+#ifndef EDGENAS_RUNTIME_EXEC_KERNELS_BN_ACT_H_
+#define EDGENAS_RUNTIME_EXEC_KERNELS_BN_ACT_H_
 
 #include <cstdint>
 
-#include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/kernels/act_kernel.h"
 #include "runtime/graph/graph.h"
 
 namespace edgenas {
@@ -74,4 +74,4 @@ void BnActPoolBackward(const BnPoolShape& s, BnAct act, const float* x, const fl
 
 }  // namespace edgenas
 
-#endif  // EDGENAS_RUNTIME_EXEC_LAYERS_BN_ACT_H_
+#endif  // EDGENAS_RUNTIME_EXEC_KERNELS_BN_ACT_H_

@@ -1,4 +1,4 @@
-#include "runtime/exec/layers/small_conv.h"
+#include "runtime/exec/kernels/small_conv.h"
 
 #include <omp.h>
 
