@@ -8,8 +8,10 @@
 #define EDGENAS_RUNTIME_EXEC_KERNELS_GEMM_BLOCK_H_
 
 #include <cstdint>
+#include <type_traits>
 
 #include "runtime/exec/kernels/vec16.h"
+#include "runtime/exec/kernels/vector_clones.h"
 
 namespace edgenas {
 
@@ -54,14 +56,33 @@ inline __attribute__((always_inline)) void MultiplyBlock(const float* a, int64_t
 }
 
 // Vectors of 16 columns a block may hold (NB): four need AVX-512's 32
-// registers; AVX2 and NEON hold one.
+// registers; AVX2 and NEON hold one. Only code built with
+// EDGENAS_WIDE_VECTORS (vector_clones.h) runs with more than one.
+constexpr int kWideVectorBlocks = 4;
 inline int MaxVectorBlocks() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  static const int n = __builtin_cpu_supports("avx512f") ? 4 : 1;
+#if EDGENAS_HAS_WIDE_VECTORS
+  static const int n = __builtin_cpu_supports("avx512f") ? kWideVectorBlocks : 1;
   return n;
 #else
   return 1;
 #endif
+}
+
+// f(std::integral_constant<int, NB>()) with NB = nb clamped to [1,
+// kMaxNb]: the blocks wider than a build's kMaxNb are not compiled.
+template <int kMaxNb, typename F>
+inline __attribute__((always_inline)) void ForVectorBlocks(int64_t nb, F&& f) {
+  static_assert(kMaxNb >= 1 && kMaxNb <= kWideVectorBlocks);
+  if constexpr (kMaxNb >= 4) {
+    if (nb >= 4) return f(std::integral_constant<int, 4>());
+  }
+  if constexpr (kMaxNb >= 3) {
+    if (nb == 3) return f(std::integral_constant<int, 3>());
+  }
+  if constexpr (kMaxNb >= 2) {
+    if (nb == 2) return f(std::integral_constant<int, 2>());
+  }
+  f(std::integral_constant<int, 1>());
 }
 
 }  // namespace edgenas

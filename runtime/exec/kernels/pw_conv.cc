@@ -79,30 +79,44 @@ inline __attribute__((always_inline)) void Rows(const PointwiseShape& s, BnAct a
   }
 }
 
-// Work units [u0, u1): unit u is channel chunk u / blocks (of 16 * NB
-// channels, NB = 4 but the last) and pixel block u % blocks.
-EDGENAS_VECTOR_CLONES
-void Units(const PointwiseShape& s, BnAct act, const float* x, const float* w, const float* bias,
-           int nb, int64_t u0, int64_t u1, float* y) {
+// Work units [u0, u1): unit u is channel chunk u / blocks (of 16 * nb
+// channels, nb <= kMaxNb, but the last) and pixel block u % blocks.
+template <int kMaxNb>
+inline __attribute__((always_inline)) void UnitsT(const PointwiseShape& s, BnAct act,
+                                                  const float* x, const float* w, const float* bias,
+                                                  int nb, int64_t u0, int64_t u1, float* y) {
   const int64_t chunk = 16 * nb, blocks = (s.pixels + MaxRows(nb) - 1) / MaxRows(nb);
   for (int64_t u = u0; u < u1; ++u) {
     const int64_t c0 = u / blocks * chunk, b = u % blocks;
     const int64_t p0 = s.pixels * b / blocks, p1 = s.pixels * (b + 1) / blocks;
-    switch (std::min<int64_t>(nb, (s.out_channels - c0) / 16)) {
-      case 4:
-        Rows<4>(s, act, x, w, bias, p0, p1 - p0, c0, y);
-        break;
-      case 3:
-        Rows<3>(s, act, x, w, bias, p0, p1 - p0, c0, y);
-        break;
-      case 2:
-        Rows<2>(s, act, x, w, bias, p0, p1 - p0, c0, y);
-        break;
-      default:
-        Rows<1>(s, act, x, w, bias, p0, p1 - p0, c0, y);
-        break;
-    }
+    auto rows = [&](auto nb_now) __attribute__((always_inline)) {
+      Rows<decltype(nb_now)::value>(s, act, x, w, bias, p0, p1 - p0, c0, y);
+    };
+    ForVectorBlocks<kMaxNb>(std::min<int64_t>(nb, (s.out_channels - c0) / 16), rows);
   }
+}
+
+#if EDGENAS_HAS_WIDE_VECTORS
+EDGENAS_WIDE_VECTORS
+void UnitsWide(const PointwiseShape& s, BnAct act, const float* x, const float* w,
+               const float* bias, int nb, int64_t u0, int64_t u1, float* y) {
+  UnitsT<kWideVectorBlocks>(s, act, x, w, bias, nb, u0, u1, y);
+}
+#endif
+
+EDGENAS_NARROW_CLONES
+void UnitsNarrow(const PointwiseShape& s, BnAct act, const float* x, const float* w,
+                 const float* bias, int nb, int64_t u0, int64_t u1, float* y) {
+  UnitsT<1>(s, act, x, w, bias, nb, u0, u1, y);
+}
+
+void Units(const PointwiseShape& s, BnAct act, const float* x, const float* w, const float* bias,
+           bool wide, int nb, int64_t u0, int64_t u1, float* y) {
+#if EDGENAS_HAS_WIDE_VECTORS
+  if (wide) return UnitsWide(s, act, x, w, bias, nb, u0, u1, y);
+#endif
+  (void)wide;
+  UnitsNarrow(s, act, x, w, bias, nb, u0, u1, y);
 }
 
 }  // namespace
@@ -115,11 +129,12 @@ void PointwiseConvForward(const PointwiseShape& s, BnAct act, const float* x, co
                           const float* bias, float* y) {
   const int max_nb = MaxVectorBlocks();
   const int nb = static_cast<int>(std::min<int64_t>(max_nb, s.out_channels / 16));
+  const bool wide = max_nb > 1;
   const int64_t chunks = (s.out_channels + 16 * nb - 1) / (16 * nb);
   const int64_t blocks = (s.pixels + MaxRows(nb) - 1) / MaxRows(nb);
   const int64_t units = chunks * blocks;
   ParallelRun(static_cast<int>(std::min<int64_t>(omp_get_max_threads(), units)), [&](int t, int n) {
-    Units(s, act, x, w, bias, nb, units * t / n, units * (t + 1) / n, y);
+    Units(s, act, x, w, bias, wide, nb, units * t / n, units * (t + 1) / n, y);
   });
 }
 
