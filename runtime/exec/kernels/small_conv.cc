@@ -51,20 +51,6 @@ bool SmallConvApplies(const SmallConvShape& s) {
          (!s.pool || (s.out_height >= 2 && s.out_width >= 2));
 }
 
-bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape* s) {
-  const Node& n = graph.nodes[v];
-  if (n.op != OpKind::kConv || n.conv.groups != 1) return false;
-  const ConvAttrs& a = n.conv;
-  const int src = info.nodes[v].inputs[0];
-  const ValueShape& in = src == kGraphInput ? info.input_shape : info.nodes[src].shape;
-  const ValueShape& out = info.nodes[v].shape;
-  if (in.flat) return false;
-  *s = SmallConvShape{in.channels, in.height,  in.width,     out.channels, out.height,
-                      out.width,   a.kernel_h, a.kernel_w,   a.stride_h,   a.stride_w,
-                      a.pad_h,     a.pad_w,    a.dilation_h, a.dilation_w};
-  return SmallConvApplies(*s);
-}
-
 void SmallConvForward(const SmallConvShape& s, BnAct act, const float* x, const float* w,
                       const float* bias, float* scratch, int parts, float* y) {
   parts = std::max(parts, 1);

@@ -18,7 +18,6 @@
 #include <cstdint>
 
 #include "runtime/exec/kernels/act_kernel.h"
-#include "runtime/graph/analyze.h"
 
 namespace edgenas {
 
@@ -38,12 +37,10 @@ struct SmallConvShape {
   int64_t scratch_floats(int parts) const;
 };
 
-// Whether SmallConvForward takes a conv of this shape.
+// Whether SmallConvForward takes a conv of this shape (ungrouped: the
+// caller checks that). The net runs such a conv with this kernel at batch 1
+// in inference, with a 2x2 stride-2 max pool after it fused (conv_choice.h).
 bool SmallConvApplies(const SmallConvShape& s);
-// Conv node v's shape here when it is ungrouped and SmallConvApplies (the
-// pool left out). The net runs it with this kernel at batch 1 in inference,
-// and fuses a 2x2 stride-2 max pool after it (FusionPlan).
-bool SmallConv(const Graph& graph, const GraphInfo& info, int v, SmallConvShape* s);
 
 // bias: padded_out() floats (0 past out_channels); scratch:
 // scratch_floats(parts) floats. Runs on at most `parts` OpenMP threads.

@@ -33,21 +33,6 @@ bool WinogradApplies(const WinogradShape& s) {
          s.pad_w >= 0 && s.pad_w <= 1 && s.out_height() >= 2 && s.out_width() >= 2;
 }
 
-bool WinogradConv(const Graph& graph, const GraphInfo& info, int v, WinogradShape* s) {
-  const Node& n = graph.nodes[v];
-  if (n.op != OpKind::kConv) return false;
-  const ConvAttrs& a = n.conv;
-  const int src = info.nodes[v].inputs[0];
-  const ValueShape& in = src == kGraphInput ? info.input_shape : info.nodes[src].shape;
-  if (a.groups != 1 || a.kernel_h != 3 || a.kernel_w != 3 || a.stride_h != 1 || a.stride_w != 1 ||
-      a.dilation_h != 1 || a.dilation_w != 1 || in.flat)
-    return false;
-  *s = WinogradShape{in.channels, in.height, in.width, a.out_channels, a.pad_h, a.pad_w, false};
-  if (!WinogradApplies(*s)) return false;
-  s->tile = WinogradTile(*s);
-  return true;
-}
-
 int WinogradTile(const WinogradShape& s) {
   // Products: 36 per F(4x4) tile against 16 per F(2x2) tile; F(4x4)'s
   // transforms cost more, and its tiles reach further past the edges.

@@ -26,7 +26,6 @@
 #include <cstdint>
 
 #include "runtime/exec/kernels/act_kernel.h"
-#include "runtime/graph/analyze.h"
 
 namespace edgenas {
 
@@ -52,14 +51,10 @@ struct WinogradShape {
 
 // Whether a conv (3x3, stride 1, dilation 1, ungrouped: the caller checks
 // those) of this shape runs here at batch 1: enough channels each way for
-// the transforms to pay (8 in, 16 out) and padding of at most 1.
+// the transforms to pay (8 in, 16 out) and padding of at most 1. The net
+// runs such a conv with this kernel at batch 1 in inference, with a 2x2
+// stride-2 max pool after it fused (conv_choice.h).
 bool WinogradApplies(const WinogradShape& s);
-
-// Conv node v's shape here, when it is a 3x3 stride-1 ungrouped conv
-// without dilation and WinogradApplies (the pool left out). The net runs
-// such a conv at batch 1 in inference with this kernel, and fuses a 2x2
-// stride-2 max pool after it (FusionPlan).
-bool WinogradConv(const Graph& graph, const GraphInfo& info, int v, WinogradShape* s);
 
 // The tile for this shape, 2 or 4: F(4x4) when it takes at most 4/5 of
 // F(2x2)'s products.
