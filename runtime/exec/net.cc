@@ -8,10 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "runtime/exec/layers/bn_act.h"
-#include "runtime/exec/layers/parallel.h"
-#include "runtime/exec/layers/small_conv.h"
-#include "runtime/exec/layers/winograd.h"
+#include "runtime/exec/conv_choice.h"
+#include "runtime/exec/kernels/bn_act.h"
+#include "runtime/exec/kernels/parallel.h"
 
 namespace edgenas {
 namespace {
@@ -121,25 +120,19 @@ int TilingMaxPoolAfter(const Graph& graph, const GraphInfo& info, int bn, int* a
   return next;
 }
 
-// Inference at batch 1: the 2x2 stride-2 max pool that conv v (its chain
-// so far ending at `cur`) can run inside its kernel (Winograd's or the
-// small conv's), or -1.
-int Batch1ConvPool(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, int v,
-                   int cur) {
-  WinogradShape wino;
-  SmallConvShape small;
+// Inference: the max pool after conv v (its chain so far ending at `cur`)
+// when the conv's kernel runs it inside (ChooseConvKernel), or -1.
+int ConvPool(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, int v, int cur,
+             int batch) {
   int next = -1;
-  if (!(WinogradConv(graph, info, v, &wino) || SmallConv(graph, info, v, &small)) ||
-      !SingleConsumer(info, cur, &next))
+  if (graph.nodes[v].op != OpKind::kConv || !SingleConsumer(info, cur, &next) ||
+      graph.nodes[next].op != OpKind::kMaxPool)
     return -1;
-  BnAct act;
-  for (int u : plan.fused[v])
-    if (!ActKernelFor(graph.nodes[u].op, &act)) return -1;
-  const PoolAttrs& p = graph.nodes[next].pool;
-  if (graph.nodes[next].op != OpKind::kMaxPool || p.kernel_h != 2 || p.kernel_w != 2 ||
-      p.stride_h != 2 || p.stride_w != 2 || p.pad_h != 0 || p.pad_w != 0)
-    return -1;
-  return next;
+  ConvEpilogue after;
+  after.fused = plan.fused[v];
+  after.fused.push_back(next);
+  const ConvChoice c = ChooseConvKernel(graph, info, v, NetMode::kInference, batch, after);
+  return RunsFusedPool(c.kernel) ? next : -1;
 }
 
 // The add `add` of a conv's result (the chain ending at `cur`) and another
@@ -217,10 +210,10 @@ FusionPlan PlanFusion(const Graph& graph, const GraphInfo& info, NetMode mode, i
         plan.alias[next] = v;
         cur = next;
       }
-      // Batch 1: a 2x2 stride-2 max pool after a conv that runs our
+      // A max pool after a conv whose kernel runs it inside (at batch 1 our
       // Winograd or small-conv kernel, when it applies the activation
-      // between.
-      if (batch == 1 && (pool = Batch1ConvPool(graph, info, plan, v, cur)) >= 0) {
+      // between).
+      if ((pool = ConvPool(graph, info, plan, v, cur, batch)) >= 0) {
         plan.fused[v].push_back(pool);
         plan.alias[pool] = v;
         continue;

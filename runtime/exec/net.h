@@ -22,16 +22,12 @@
 
 #include "absl/status/statusor.h"
 #include "runtime/exec/layer.h"
+#include "runtime/exec/net_mode.h"
 #include "runtime/exec/params.h"
 #include "runtime/graph/analyze.h"
 #include "runtime/graph/graph.h"
 
 namespace edgenas {
-
-enum class NetMode {
-  kTrain,      // batch statistics, dropout, backward
-  kInference,  // running statistics, batch norm folded, activations fused
-};
 
 struct NetOptions {
   NetMode mode = NetMode::kInference;

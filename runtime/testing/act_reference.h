@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "runtime/exec/layers/act_kernel.h"
+#include "runtime/exec/kernels/act_kernel.h"
 
 namespace edgenas {
 namespace testing {

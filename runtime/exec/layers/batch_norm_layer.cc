@@ -1,6 +1,6 @@
 // Batch normalization: batch statistics and running averages in training,
 // running statistics in inference (where it is usually folded away).
-#include "runtime/exec/layers/bn_act.h"
+#include "runtime/exec/kernels/bn_act.h"
 #include "runtime/exec/layers/layers.h"
 
 namespace edgenas {

@@ -3,8 +3,8 @@
 // at channel offsets that are not multiples of the block.
 #include <omp.h>
 
+#include "runtime/exec/kernels/vector_clones.h"
 #include "runtime/exec/layers/layers.h"
-#include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
 namespace {

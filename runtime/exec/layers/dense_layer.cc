@@ -3,9 +3,9 @@
 // product (gemv.h).
 #include <omp.h>
 
+#include "runtime/exec/kernels/gemv.h"
 #include "runtime/exec/layers/activation.h"
 #include "runtime/exec/layers/fold.h"
-#include "runtime/exec/layers/gemv.h"
 #include "runtime/exec/layers/layers.h"
 
 namespace edgenas {

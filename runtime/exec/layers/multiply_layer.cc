@@ -1,8 +1,8 @@
 // Elementwise product a * b, where b has a's shape or is (C, 1, 1) and
 // broadcasts over height and width (squeeze-and-excite). Gradients:
 // da = dy * b; db = dy * a, summed over height and width when broadcast.
+#include "runtime/exec/kernels/vector_clones.h"
 #include "runtime/exec/layers/layers.h"
-#include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
+#include "runtime/exec/kernels/parallel.h"
+#include "runtime/exec/kernels/vector_clones.h"
 #include "runtime/exec/layers/layers.h"
-#include "runtime/exec/layers/parallel.h"
-#include "runtime/exec/layers/vector_clones.h"
 
 namespace edgenas {
 namespace {
