@@ -15,6 +15,7 @@ constexpr char kUsage[] =
     "  bench    measure inference latency or training throughput\n"
     "  info     summarize a model file or an architecture\n"
     "  eval     a model file's accuracy, per class and confusion matrix, on a dataset split\n"
+    "  predict  the most probable classes of PNG, JPEG or IDX images under a model file\n"
     "  latency-model  fit the kernel latency predictor here and report its held-out error\n"
     "\n"
     "with edgenasd (--server HOST:PORT, --token-file FILE, or EDGENAS_SERVER, EDGENAS_TOKEN_FILE):\n"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   if (cmd == "bench") return edgenas::RunBench(argc, argv);
   if (cmd == "info") return edgenas::RunInfo(argc, argv);
   if (cmd == "eval") return edgenas::RunEval(argc, argv);
+  if (cmd == "predict") return edgenas::RunPredict(argc, argv);
   if (cmd == "latency-model") return edgenas::RunLatencyModel(argc, argv);
   if (int rc = edgenas::RunClientCommand(cmd, argc, argv); rc >= 0) return rc;
   std::fprintf(stderr, "edgenas: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
