@@ -66,6 +66,26 @@ class CallThreads {
   const bool set_;
 };
 
+// What a model expects, for the application: class names filled in with
+// numbers where the file has none.
+ModelInfo DescribeModel(const Graph& graph, const Preprocessing& p, const ModelMetadata& m) {
+  ModelInfo info;
+  info.channels = graph.input.channels;
+  info.height = graph.input.height;
+  info.width = graph.input.width;
+  info.num_classes = graph.num_classes;
+  info.class_names = p.class_names;
+  for (int c = static_cast<int>(info.class_names.size()); c < graph.num_classes; ++c)
+    info.class_names.push_back(std::to_string(c));
+  info.color = ColorFormatName(p.color);
+  info.resize = ResizeMethodName(p.resize);
+  info.pixel_max = p.pixel_max;
+  info.mean = p.norm.mean;
+  info.stddev = p.norm.stddev;
+  info.metrics = m.metrics;
+  return info;
+}
+
 }  // namespace
 
 std::string Status::ToString() const {
@@ -103,8 +123,7 @@ struct Classifier::Rep {
   std::unique_ptr<CompiledNet> net;
   std::optional<ImagePreparer> preparer;
   std::vector<float> input;  // the prepared image, C x H x W
-  std::vector<float> probabilities;
-  std::vector<int> order;
+  std::vector<int> order;    // classes, ranked by Classify
   bool ends_in_softmax = false;
   int threads = 0;
   ModelInfo info;
@@ -138,23 +157,9 @@ StatusOr<Classifier> Classifier::Open(const std::string& path, const Options& op
   rep->ends_in_softmax = output >= 0 && graph.nodes[output].op == OpKind::kSoftmax;
   rep->threads = options.threads;
   rep->input.assign(graph.input.elements(), 0.0f);
-  rep->probabilities.assign(graph.num_classes, 0.0f);
   rep->order.resize(graph.num_classes);
 
-  ModelInfo& info = rep->info;
-  info.channels = graph.input.channels;
-  info.height = graph.input.height;
-  info.width = graph.input.width;
-  info.num_classes = graph.num_classes;
-  info.class_names = p.class_names;
-  for (int c = static_cast<int>(info.class_names.size()); c < graph.num_classes; ++c)
-    info.class_names.push_back(std::to_string(c));
-  info.color = ColorFormatName(p.color);
-  info.resize = ResizeMethodName(p.resize);
-  info.pixel_max = p.pixel_max;
-  info.mean = p.norm.mean;
-  info.stddev = p.norm.stddev;
-  info.metrics = rep->model.metadata.metrics;
+  rep->info = DescribeModel(rep->model.graph, p, rep->model.metadata);
   return Classifier(std::move(rep));
 }
 
@@ -197,21 +202,18 @@ StatusOr<std::vector<ClassScore>> Classifier::Classify(const uint8_t* pixels, in
   std::iota(r.order.begin(), r.order.end(), 0);
   std::partial_sort(r.order.begin(), r.order.begin() + k, r.order.end(),
                     [out](int a, int b) { return out[a] > out[b] || (out[a] == out[b] && a < b); });
-  if (r.ends_in_softmax) {
-    std::copy(out, out + classes, r.probabilities.begin());
-  } else {
-    const float top = out[r.order[0]];
-    double sum = 0;
-    for (int c = 0; c < classes; ++c) sum += std::exp(double(out[c]) - top);
-    for (int c = 0; c < classes; ++c)
-      r.probabilities[c] = static_cast<float>(std::exp(double(out[c]) - top) / sum);
-  }
+  // Softmax over the outputs, unless the net ends in one.
+  const double top = out[r.order[0]];
+  double sum = 0;
+  if (!r.ends_in_softmax)
+    for (int c = 0; c < classes; ++c) sum += std::exp(out[c] - top);
   std::vector<ClassScore> scores(k);
   for (int i = 0; i < k; ++i) {
     const int c = r.order[i];
     scores[i].index = c;
     scores[i].name = r.info.class_names[c];
-    scores[i].probability = r.probabilities[c];
+    scores[i].probability =
+        r.ends_in_softmax ? out[c] : static_cast<float>(std::exp(out[c] - top) / sum);
   }
   return scores;
 }
