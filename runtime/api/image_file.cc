@@ -1,6 +1,11 @@
 #include "runtime/api/image_file.h"
 
+// jpeglib.h uses size_t and FILE without including their headers.
+// clang-format off
+#include <cstddef>
+#include <cstdio>
 #include <jpeglib.h>
+// clang-format on
 #include <png.h>
 #include <sys/stat.h>
 
