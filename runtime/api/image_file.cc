@@ -152,13 +152,17 @@ absl::StatusOr<Image> DecodeImageBytes(const void* data, size_t size, const std:
     case ImageFormat::kUnknown:
       break;
   }
-  std::string head;
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": not a PNG or JPEG image (", DescribeFirstBytes(data, size), ")"));
+}
+
+std::string DescribeFirstBytes(const void* data, size_t size) {
+  if (size == 0) return "the file is empty";
+  std::string head = "it starts with bytes";
   const auto* bytes = static_cast<const unsigned char*>(data);
   for (size_t i = 0; i < std::min<size_t>(size, 8); ++i)
-    absl::StrAppend(&head, i ? " " : "", absl::Hex(bytes[i], absl::kZeroPad2));
-  return absl::InvalidArgumentError(absl::StrCat(
-      name, ": not a PNG or JPEG image (",
-      size == 0 ? "the file is empty" : absl::StrCat("it starts with bytes ", head), ")"));
+    absl::StrAppend(&head, " ", absl::Hex(bytes[i], absl::kZeroPad2));
+  return head;
 }
 
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path, size_t max_bytes) {

@@ -18,6 +18,10 @@ enum class ImageFormat { kUnknown, kPng, kJpeg };
 // The format the first bytes announce (PNG's or JPEG's signature).
 ImageFormat SniffImageFormat(const void* data, size_t size);
 
+// "the file is empty", or "it starts with bytes 69 6e 64 ..." (at most 8):
+// what an error says of a file that is not what it should be.
+std::string DescribeFirstBytes(const void* data, size_t size);
+
 // Decodes PNG or JPEG bytes; `name` stands for them in errors.
 // InvalidArgument for bytes of neither format or an image larger than
 // kMaxImageSide a side; DataLoss for a damaged or truncated image.

@@ -31,8 +31,7 @@ absl::StatusOr<InputKind> Sniff(const std::string& path, std::string* head) {
   unsigned char bytes[8] = {};
   in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
   const size_t got = static_cast<size_t>(in.gcount());
-  for (size_t i = 0; i < got; ++i)
-    absl::StrAppend(head, i ? " " : "", absl::Hex(bytes[i], absl::kZeroPad2));
+  *head = DescribeFirstBytes(bytes, got);
   if (SniffImageFormat(bytes, got) != ImageFormat::kUnknown) return InputKind::kImage;
   // IDX images (00 00 08 03), raw or gzip-compressed (1f 8b).
   if (got >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0x08 && bytes[3] == 0x03)
@@ -138,10 +137,7 @@ int RunPredict(int argc, char** argv) {
         break;
       }
       case InputKind::kUnknown:
-        fail(absl::StrCat(path, ": not a PNG, JPEG or IDX image file (",
-                          head.empty() ? "it is empty or unreadable"
-                                       : absl::StrCat("it starts with bytes ", head),
-                          ")"));
+        fail(absl::StrCat(path, ": not a PNG, JPEG or IDX image file (", head, ")"));
         break;
     }
   }
