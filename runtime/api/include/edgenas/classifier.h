@@ -20,10 +20,11 @@
 //
 // Thread safety: ReadImage, DecodeImage and Classifier::Open may be called
 // from any number of threads at once. A Classifier is not thread-safe: it
-// owns one prepared network whose buffers every call reuses, so calls on one
-// Classifier must not overlap; keep it on one thread (the design of its
-// engine: one compute thread owns a network). To classify in parallel, open
-// one Classifier per thread; Classifiers share nothing.
+// owns one prepared network whose buffers every call reuses, and the engine
+// runs a network on the thread that prepared it (its rule: one compute
+// thread owns a network), so call a Classifier only from the thread that
+// opened it. To classify in parallel, open one Classifier per thread;
+// Classifiers share nothing.
 //
 // This header needs only the C++17 standard library; link the `edgenas`
 // library (CMake: find_package(edgenas) and target edgenas::edgenas).
