@@ -15,8 +15,9 @@ endfunction()
 # transitive link closure:
 # runtime links none of search/server/worker, search links none of server/worker,
 # worker links none of search/server, the job-spec language none of the
-# coordinator, gRPC or SQLite, and the CLI (edgenas) neither the coordinator
-# nor SQLite. A violation stops the configure step.
+# coordinator, gRPC or SQLite, the CLI (edgenas) neither the coordinator
+# nor SQLite, and the inference API (static and shared) nothing but the
+# engine. A violation stops the configure step.
 function(_edgenas_link_closure target out)
   set(seen "")
   set(queue ${target})
@@ -45,7 +46,9 @@ function(edgenas_check_arrows)
     "edgenas_worker:edgenas_search,edgenas_server"
     "edgenas_proto:edgenas_runtime,edgenas_search,edgenas_server,edgenas_worker"
     "edgenas_spec:edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
-    "edgenas:edgenas_server,SQLite::SQLite3")
+    "edgenas:edgenas_server,SQLite::SQLite3"
+    "edgenas_inference:edgenas_search,edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3"
+    "edgenas_shared:edgenas_search,edgenas_server,edgenas_worker,edgenas_proto_grpc,gRPC::grpc++,SQLite::SQLite3")
   foreach(rule ${rules})
     string(REPLACE ":" ";" parts ${rule})
     list(GET parts 0 lib)

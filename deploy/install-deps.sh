@@ -12,6 +12,8 @@ PACKAGES=(
   libabsl-dev libssl-dev zlib1g-dev
   libdnnl-dev ocl-icd-opencl-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3
+  # image files for `edgenas predict` and the inference library
+  libpng-dev libjpeg-dev
   libgtest-dev libgmock-dev
   # data
   dataset-fashion-mnist

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Cross-builds edgenas-worker for aarch64 (Raspberry Pi OS bookworm) and runs
-# `edgenas-worker --help` under QEMU as a smoke test.
+# Cross-builds edgenas-worker and the inference library libedgenas.so for
+# aarch64 (Raspberry Pi OS bookworm), installs the library with its CMake
+# package config into BUILD_DIR/install (copy that to the Pi, or point an
+# application's cross build at it: -Dedgenas_DIR=BUILD_DIR/install/lib/cmake/edgenas),
+# and runs `edgenas-worker --help` under QEMU as a smoke test.
 #
 # Usage: deploy/aarch64/build-worker.sh [BUILD_DIR]
 #   BUILD_DIR              default <repo>/build-aarch64
@@ -40,7 +43,8 @@ cmake -S "$REPO" -B "$BUILD" \
   -DEDGENAS_SYSROOT="$SYSROOT" \
   -DEDGENAS_WORKER_ONLY=ON \
   -DCMAKE_BUILD_TYPE=Release
-cmake --build "$BUILD" --target edgenas-worker -j "$JOBS"
+cmake --build "$BUILD" --target edgenas-worker edgenas_shared -j "$JOBS"
+cmake --install "$BUILD" --prefix "$BUILD/install" >/dev/null
 log "configure and build took $((SECONDS - start)) s"
 
 # --- check the result --------------------------------------------------------
@@ -53,6 +57,13 @@ case "$desc" in
   *) die "$BIN is not an aarch64 ELF executable" ;;
 esac
 log "$BIN: $(stat -c %s "$BIN") bytes"
+LIB="$(find "$BUILD/install" -name 'libedgenas.so.*.*.*' | head -1)"
+[ -n "$LIB" ] || die "no libedgenas.so installed under $BUILD/install"
+case "$(file -b "$LIB")" in
+  *"ELF 64-bit LSB shared object"*"ARM aarch64"*) ;;
+  *) die "$LIB is not an aarch64 shared library" ;;
+esac
+log "$LIB: $(stat -c %s "$LIB") bytes"
 
 log "smoke test: QEMU_LD_PREFIX=$SYSROOT QEMU_CPU=cortex-a72 qemu-aarch64-static $BIN --help"
 QEMU_LD_PREFIX="$SYSROOT" QEMU_CPU=cortex-a72 qemu-aarch64-static "$BIN" --help

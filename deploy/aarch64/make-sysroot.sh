@@ -32,6 +32,7 @@ ROOTS=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev libabsl-dev
   libdnnl-dev nlohmann-json3-dev libsqlite3-dev
   zlib1g-dev libssl-dev libc6-dev libstdc++-12-dev libgomp1
+  libpng-dev libjpeg62-turbo-dev
 )
 # What the host needs to build and to run the result under emulation.
 HOST_PACKAGES=(

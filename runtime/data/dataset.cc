@@ -194,6 +194,29 @@ absl::StatusOr<Dataset> LoadIdx(const std::string& images_path, const std::strin
   return data;
 }
 
+absl::StatusOr<IdxImages> LoadIdxImages(const std::string& path, int64_t max_images) {
+  absl::StatusOr<DataFile> file = DataFile::Open(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::vector<uint32_t>> dims = ReadIdxHeader(&*file, kIdxImagesMagic, 3, "images");
+  if (!dims.ok()) return dims.status();
+  const uint32_t count = (*dims)[0], height = (*dims)[1], width = (*dims)[2];
+  if (absl::Status s = CheckIdxImageDims(path, count, height, width); !s.ok()) return s;
+  IdxImages images;
+  images.count = max_images > 0 ? std::min<int64_t>(max_images, count) : count;
+  images.height = static_cast<int>(height);
+  images.width = static_cast<int>(width);
+  absl::Status status =
+      file->Append(uint64_t(images.count) * height * width,
+                   absl::StrCat(images.count, " images of ", height, " x ", width), &images.pixels);
+  if (!status.ok()) return status;
+  // Only a file read to its end can be checked for trailing bytes.
+  if (images.count == count) {
+    status = file->ExpectEnd();
+    if (!status.ok()) return status;
+  }
+  return images;
+}
+
 absl::StatusOr<Dataset> LoadCifar10(const std::vector<std::string>& batch_files) {
   if (batch_files.empty()) {
     return absl::InvalidArgumentError("LoadCifar10 needs at least one batch file");

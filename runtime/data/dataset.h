@@ -49,6 +49,19 @@ struct DatasetSplits {
 absl::StatusOr<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
                                 int num_classes = 10);
 
+// The images of an IDX image file alone, without labels: `count` images of
+// height x width bytes, one channel, as LoadIdx reads them.
+struct IdxImages {
+  int64_t count = 0;
+  int height = 0;
+  int width = 0;
+  std::vector<uint8_t> pixels;
+};
+
+// Reads the first `max_images` images of an IDX image file (all when 0),
+// gzip-compressed or raw, with LoadIdx's checks and errors.
+absl::StatusOr<IdxImages> LoadIdxImages(const std::string& path, int64_t max_images = 0);
+
 // Reads CIFAR-10 binary batch files: records of 1 label byte and 3072 pixel
 // bytes (3 x 32 x 32, CHW), concatenated in the order of `batch_files`.
 absl::StatusOr<Dataset> LoadCifar10(const std::vector<std::string>& batch_files);

@@ -17,6 +17,7 @@
 #include "edgenas/v1/graph.pb.h"
 #include "runtime/graph/analyze.h"
 #include "runtime/graph/graph_proto.h"
+#include "runtime/model_file/preprocessing_proto.h"
 
 namespace edgenas {
 namespace {
@@ -124,7 +125,7 @@ bool IsUtf8(const std::string& s) {
   return true;
 }
 
-absl::Status CheckMetadata(const ModelMetadata& metadata) {
+absl::Status CheckMetadata(const ModelMetadata& metadata, const Graph& graph) {
   auto bad = [](const std::string& key) {
     return absl::InvalidArgumentError(
         absl::StrCat("model: metadata '", absl::CHexEscape(key), "': not valid UTF-8"));
@@ -133,14 +134,18 @@ absl::Status CheckMetadata(const ModelMetadata& metadata) {
     if (!IsUtf8(entry.first)) return bad(entry.first);
   for (const auto& [key, value] : metadata.provenance)
     if (!IsUtf8(key) || !IsUtf8(value)) return bad(key);
-  return absl::OkStatus();
+  if (!metadata.preprocessing) return absl::OkStatus();
+  const Preprocessing& p = *metadata.preprocessing;
+  for (size_t i = 0; i < p.class_names.size(); ++i)
+    if (!IsUtf8(p.class_names[i])) return bad(absl::StrCat("preprocessing.class_names[", i, "]"));
+  return CheckPreprocessing(p, graph.input, graph.num_classes);
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> SerializeModel(const Model& model) {
   if (absl::Status s = CheckModelWeights(model.graph, model.params); !s.ok()) return s;
-  if (absl::Status s = CheckMetadata(model.metadata); !s.ok()) return s;
+  if (absl::Status s = CheckMetadata(model.metadata, model.graph); !s.ok()) return s;
   v1::Model proto;
   proto.set_format_version(kModelFormatVersion);
   GraphToProto(model.graph, proto.mutable_graph());
@@ -153,6 +158,9 @@ absl::StatusOr<std::string> SerializeModel(const Model& model) {
   for (const auto& [k, v] : model.metadata.metrics) (*proto.mutable_metadata()->mutable_metrics())[k] = v;
   for (const auto& [k, v] : model.metadata.provenance)
     (*proto.mutable_metadata()->mutable_provenance())[k] = v;
+  if (model.metadata.preprocessing)
+    PreprocessingToProto(*model.metadata.preprocessing,
+                         proto.mutable_metadata()->mutable_preprocessing());
   std::string body;
   if (!proto.SerializeToString(&body)) return absl::InternalError("model: cannot serialize");
   std::string out(kMagic, sizeof kMagic);
@@ -218,6 +226,14 @@ absl::StatusOr<Model> ParseModel(const std::string& bytes) {
   if (!wanted.empty()) return Corrupt(absl::StrCat("weight '", wanted.begin()->first, "' is missing"));
   for (const auto& [k, v] : proto.metadata().metrics()) model.metadata.metrics[k] = v;
   for (const auto& [k, v] : proto.metadata().provenance()) model.metadata.provenance[k] = v;
+  if (proto.metadata().has_preprocessing()) {
+    absl::StatusOr<Preprocessing> p = PreprocessingFromProto(proto.metadata().preprocessing());
+    if (!p.ok()) return Corrupt(p.status().message());
+    if (absl::Status s = CheckPreprocessing(*p, model.graph.input, model.graph.num_classes);
+        !s.ok())
+      return Corrupt(s.message());
+    model.metadata.preprocessing = *std::move(p);
+  }
   return model;
 }
 

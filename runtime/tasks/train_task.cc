@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/data/preprocessing.h"
 #include "runtime/graph/analyze.h"
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_proto.h"
@@ -101,6 +102,9 @@ absl::Status RunTrainTask(const v1::Task& task, TaskEnv& env, v1::ReportResultRe
   model.metadata.metrics["val_accuracy"] = r->best_val_accuracy;
   if (r->test_accuracy >= 0) model.metadata.metrics["test_accuracy"] = r->test_accuracy;
   model.metadata.provenance["dataset"] = task.train().dataset();
+  // Search trials and final trainings alike: whoever downloads this model
+  // must feed it as this training did.
+  model.metadata.preprocessing = PreprocessingForDataset(task.train().dataset(), **data);
   model.metadata.provenance["graph_hash"] = task.graph_hash();
   if (!task.initial_model_id().empty())
     model.metadata.provenance["initial_model"] = task.initial_model_id();

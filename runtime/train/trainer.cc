@@ -20,58 +20,7 @@ double Seconds(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-absl::Status CheckCompatible(const GraphInfo& info, int classes, const Dataset& d) {
-  const ValueShape& in = info.input_shape;
-  if (in.channels != d.channels || in.height != d.height || in.width != d.width)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "graph input ", in.ToString(), " does not match the dataset's images (", d.channels, ", ",
-        d.height, ", ", d.width, ")"));
-  if (classes != d.num_classes)
-    return absl::InvalidArgumentError(absl::StrCat("graph has ", classes,
-                                                   " classes, the dataset ", d.num_classes));
-  return absl::OkStatus();
-}
-
 }  // namespace
-
-absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
-                                        const Dataset& data, const Normalization& norm,
-                                        int batch_size) {
-  absl::StatusOr<Evaluation> e = EvaluateModel(graph, params, data, norm, batch_size);
-  if (!e.ok()) return e.status();
-  return e->accuracy;
-}
-
-absl::StatusOr<Evaluation> EvaluateModel(const Graph& graph, ParamStore* params,
-                                         const Dataset& data, const Normalization& norm,
-                                         int batch_size) {
-  if (data.size() == 0) return Evaluation{};
-  batch_size = static_cast<int>(std::min<int64_t>(batch_size, data.size()));
-  absl::StatusOr<std::unique_ptr<CompiledNet>> net =
-      CompiledNet::Create(graph, params, NetOptions{NetMode::kInference, batch_size, 1, false});
-  if (!net.ok()) return net.status();
-  BatchStream stream(data, norm, batch_size, /*shuffle=*/false, /*drop_last=*/false, {}, 0);
-  if (!stream.status().ok()) return stream.status();
-  const int classes = graph.num_classes;
-  const size_t image = size_t(data.channels) * data.height * data.width;
-  std::vector<float> padded(image * batch_size, 0.0f);
-  int64_t correct = 0;
-  double loss_sum = 0;
-  Batch batch;
-  while (stream.Next(&batch)) {
-    const float* input = batch.images.data();
-    if (batch.count < batch_size) {  // the net has a fixed batch: pad the last one
-      std::memcpy(padded.data(), input, sizeof(float) * image * batch.count);
-      input = padded.data();
-    }
-    (*net)->Forward(input);
-    correct += CountCorrect((*net)->Logits(), batch.labels.data(), batch.count, classes);
-    loss_sum += double(SoftmaxCrossEntropy((*net)->Logits(), batch.labels.data(), batch.count,
-                                           classes, nullptr)) *
-                batch.count;
-  }
-  return Evaluation{double(correct) / data.size(), loss_sum / data.size()};
-}
 
 absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const DatasetSplits& data,
                                   const TrainOptions& o, const EpochCallback& on_epoch,
@@ -84,7 +33,7 @@ absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const 
                                                    data.train.size(), " images)"));
   absl::StatusOr<GraphInfo> info = AnalyzeGraph(graph);
   if (!info.ok()) return info.status();
-  if (auto s = CheckCompatible(*info, graph.num_classes, data.train); !s.ok()) return s;
+  if (auto s = CheckDataFitsGraph(graph, data.train); !s.ok()) return s;
   if (o.threads > 0) omp_set_num_threads(o.threads);
 
   std::mt19937_64 rng(o.seed);

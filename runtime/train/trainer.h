@@ -12,6 +12,7 @@
 #include "runtime/data/dataset.h"
 #include "runtime/exec/params.h"
 #include "runtime/graph/graph.h"
+#include "runtime/train/evaluate.h"
 #include "runtime/train/optimizer.h"
 #include "runtime/train/schedule.h"
 
@@ -65,21 +66,6 @@ using StopCheck = std::function<bool()>;
 absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const DatasetSplits& data,
                                   const TrainOptions& options, const EpochCallback& on_epoch = nullptr,
                                   const StopCheck& should_stop = nullptr);
-
-struct Evaluation {
-  double accuracy = 0;
-  double loss = 0;  // mean softmax cross-entropy
-};
-
-// Accuracy and loss of the inference path (batch norm folded, activations
-// fused) on `data`.
-absl::StatusOr<Evaluation> EvaluateModel(const Graph& graph, ParamStore* params,
-                                         const Dataset& data, const Normalization& norm,
-                                         int batch_size);
-// EvaluateModel's accuracy.
-absl::StatusOr<double> EvaluateAccuracy(const Graph& graph, ParamStore* params,
-                                        const Dataset& data, const Normalization& norm,
-                                        int batch_size);
 
 }  // namespace edgenas
 

@@ -10,6 +10,10 @@ namespace edgenas {
 int RunTrain(int argc, char** argv);
 int RunBench(int argc, char** argv);
 int RunInfo(int argc, char** argv);
+// eval: a model file's accuracy on a dataset split (server/cli/eval_command.cc).
+int RunEval(int argc, char** argv);
+// predict: classes of images under a model file (server/cli/predict_command.cc).
+int RunPredict(int argc, char** argv);
 // latency-model: the latency predictor's error on this machine.
 int RunLatencyModel(int argc, char** argv);
 // neat-bench: NEAT on XOR and double pole balancing.

@@ -14,6 +14,8 @@ constexpr char kUsage[] =
     "  train    train an architecture (--arch FILE.json or --preset NAME) on a dataset\n"
     "  bench    measure inference latency or training throughput\n"
     "  info     summarize a model file or an architecture\n"
+    "  eval     a model file's accuracy, per class and confusion matrix, on a dataset split\n"
+    "  predict  the most probable classes of PNG, JPEG or IDX images under a model file\n"
     "  latency-model  fit the kernel latency predictor here and report its held-out error\n"
     "  neat-bench     NEAT on XOR or double pole balancing, as its paper reports them\n"
     "  genome   draw a NEAT/DeepNEAT genome, a CoDeepNEAT module, blueprint or network (SVG, DOT)\n"
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
   if (cmd == "train") return edgenas::RunTrain(argc, argv);
   if (cmd == "bench") return edgenas::RunBench(argc, argv);
   if (cmd == "info") return edgenas::RunInfo(argc, argv);
+  if (cmd == "eval") return edgenas::RunEval(argc, argv);
+  if (cmd == "predict") return edgenas::RunPredict(argc, argv);
   if (cmd == "latency-model") return edgenas::RunLatencyModel(argc, argv);
   if (cmd == "neat-bench") return edgenas::RunNeatBench(argc, argv);
   if (cmd == "genome") return edgenas::RunGenome(argc, argv);

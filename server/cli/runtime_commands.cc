@@ -14,6 +14,7 @@
 #include "runtime/bench/latency.h"
 #include "runtime/bench/train_bench.h"
 #include "runtime/data/dataset.h"
+#include "runtime/data/preprocessing.h"
 #include "runtime/exec/dnnl_util.h"
 #include "runtime/exec/net.h"
 #include "runtime/graph/analyze.h"
@@ -24,21 +25,16 @@
 #include "runtime/train/trainer.h"
 #include "runtime/util/flags.h"
 #include "server/cli/commands.h"
+#include "server/cli/local_command_util.h"
 
 namespace edgenas {
 namespace {
 
 using nlohmann::json;
 
-int Fail(const absl::Status& s) {
-  std::fprintf(stderr, "edgenas: %s\n", std::string(s.message()).c_str());
-  return 1;
-}
-
-int Usage(const Flags& flags, const absl::Status& s) {
-  std::fprintf(stderr, "edgenas: %s\n\n%s", std::string(s.message()).c_str(), flags.Help().c_str());
-  return 2;
-}
+using cli_internal::FailLocal;
+using cli_internal::PreprocessingJson;
+using cli_internal::UsageLocal;
 
 struct GraphSource {
   std::string arch, preset, model;
@@ -108,23 +104,24 @@ int RunTrain(int argc, char** argv) {
   f.Bool("no-test", &no_test, "do not evaluate on the test split");
   f.String("out", &out, "write the trained model here");
   f.Bool("json", &as_json, "print one JSON object as the last line of stdout");
-  if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
+  if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return UsageLocal(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
   if (!f.positional().empty())
-    return Usage(f, absl::InvalidArgumentError("unexpected argument '" + f.positional()[0] + "'"));
+    return UsageLocal(
+        f, absl::InvalidArgumentError("unexpected argument '" + f.positional()[0] + "'"));
   if (threads < 1 || threads > 256)
-    return Usage(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
+    return UsageLocal(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
   if (o.epochs < 1 || o.epochs > 10000)
-    return Usage(f, absl::InvalidArgumentError("--epochs: must be in [1, 10000]"));
+    return UsageLocal(f, absl::InvalidArgumentError("--epochs: must be in [1, 10000]"));
   if (o.batch_size < 1 || o.batch_size > 65536)
-    return Usage(f, absl::InvalidArgumentError("--batch-size: must be in [1, 65536]"));
+    return UsageLocal(f, absl::InvalidArgumentError("--batch-size: must be in [1, 65536]"));
   if (!(lr > 0 && lr < 100))
-    return Usage(f, absl::InvalidArgumentError("--lr: must be in (0, 100)"));
+    return UsageLocal(f, absl::InvalidArgumentError("--lr: must be in (0, 100)"));
 
   absl::StatusOr<OptimizerOptions::Kind> kind = OptimizerKindFromName(optimizer);
-  if (!kind.ok()) return Usage(f, kind.status());
+  if (!kind.ok()) return UsageLocal(f, kind.status());
   absl::StatusOr<Schedule::Kind> sched = ScheduleKindFromName(schedule);
-  if (!sched.ok()) return Usage(f, sched.status());
+  if (!sched.ok()) return UsageLocal(f, sched.status());
   o.threads = threads;
   o.optimizer.kind = *kind;
   o.optimizer.momentum = static_cast<float>(momentum);
@@ -138,11 +135,12 @@ int RunTrain(int argc, char** argv) {
 
   absl::StatusOr<Model> model = LoadSource(src);
   if (!model.ok())
-    return src.arch.empty() && src.preset.empty() && src.model.empty() ? Usage(f, model.status())
-                                                                       : Fail(model.status());
+    return src.arch.empty() && src.preset.empty() && src.model.empty()
+               ? UsageLocal(f, model.status())
+               : FailLocal(model.status());
   absl::StatusOr<DatasetSplits> data =
       LoadNamedDataset(dataset, data_dir, val_fraction, o.seed, max_train);
-  if (!data.ok()) return Fail(data.status());
+  if (!data.ok()) return FailLocal(data.status());
   const GraphInfo info = *AnalyzeGraph(model->graph);
   std::fprintf(stderr,
                "training %s on %s: %s params, %s multiply-adds; %lld train / %lld validation "
@@ -157,7 +155,7 @@ int RunTrain(int argc, char** argv) {
                  e.lr, e.images_per_s, e.seconds);
   };
   absl::StatusOr<TrainReport> report = Train(model->graph, &model->params, *data, o, on_epoch);
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) return FailLocal(report.status());
 
   model->metadata.metrics["val_accuracy"] = report->best_val_accuracy;
   if (report->test_accuracy >= 0) model->metadata.metrics["test_accuracy"] = report->test_accuracy;
@@ -165,9 +163,11 @@ int RunTrain(int argc, char** argv) {
   model->metadata.provenance["dataset"] = dataset;
   model->metadata.provenance["source"] = Describe(src);
   model->metadata.provenance["seed"] = std::to_string(o.seed);
+  model->metadata.provenance["validation_fraction"] = absl::StrCat(val_fraction);
+  model->metadata.preprocessing = PreprocessingForDataset(dataset, *data);
   model->metadata.provenance["created_at"] = std::to_string(std::time(nullptr));
   if (!out.empty()) {
-    if (absl::Status s = WriteModelFile(out, *model); !s.ok()) return Fail(s);
+    if (absl::Status s = WriteModelFile(out, *model); !s.ok()) return FailLocal(s);
     std::fprintf(stderr, "wrote %s\n", out.c_str());
   }
   if (as_json) {
@@ -224,15 +224,15 @@ int RunBench(int argc, char** argv) {
   f.Bool("profile", &profile,
          "where the time goes: per fused kernel, or with --train per node and primitive");
   f.Bool("json", &as_json, "print one JSON object");
-  if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
+  if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return UsageLocal(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
   if (threads < 1 || threads > 256)
-    return Usage(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
+    return UsageLocal(f, absl::InvalidArgumentError("--threads: must be in [1, 256]"));
   if (batch < 1 || batch > 65536)
-    return Usage(f, absl::InvalidArgumentError("--batch: must be in [1, 65536]"));
-  if (absl::Status s = ValidateLatencyOptions(lo); !s.ok()) return Usage(f, s);
+    return UsageLocal(f, absl::InvalidArgumentError("--batch: must be in [1, 65536]"));
+  if (absl::Status s = ValidateLatencyOptions(lo); !s.ok()) return UsageLocal(f, s);
   absl::StatusOr<Model> model = LoadSource(src);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) return FailLocal(model.status());
   omp_set_num_threads(threads);
   json j;
   j["source"] = Describe(src);
@@ -242,7 +242,7 @@ int RunBench(int argc, char** argv) {
   if (train) {
     absl::StatusOr<TrainBenchResult> r =
         MeasureTrainingThroughput(model->graph, TrainBenchOptions{batch, 5, steps, 1});
-    if (!r.ok()) return Fail(r.status());
+    if (!r.ok()) return FailLocal(r.status());
     j["images_per_s"] = r->images_per_s;
     j["step_ms"] = r->step_ms_median;
     j["primitive_ms"] = r->primitive_ms_mean;
@@ -271,13 +271,13 @@ int RunBench(int argc, char** argv) {
       std::mt19937_64 rng(1);
       GraphInfo info = *AnalyzeGraph(model->graph);
       if (absl::Status s = InitParams(model->graph, info, &model->params, rng); !s.ok())
-        return Fail(s);
+        return FailLocal(s);
     }
     absl::StatusOr<std::unique_ptr<CompiledNet>> net = CompiledNet::Create(
         model->graph, &model->params, NetOptions{NetMode::kInference, batch, 1, false});
-    if (!net.ok()) return Fail(net.status());
+    if (!net.ok()) return FailLocal(net.status());
     absl::StatusOr<LatencyStats> r = MeasureLatency(**net, lo);
-    if (!r.ok()) return Fail(r.status());
+    if (!r.ok()) return FailLocal(r.status());
     j["median_ms"] = r->median_ms;
     j["p90_ms"] = r->p90_ms;
     j["mean_ms"] = r->mean_ms;
@@ -290,7 +290,7 @@ int RunBench(int argc, char** argv) {
       // their sum is a little above the whole net's median.
       absl::StatusOr<std::vector<KernelTiming>> kernels =
           ProfileKernels(**net, KernelProfileOptions{10, 50});
-      if (!kernels.ok()) return Fail(kernels.status());
+      if (!kernels.ok()) return FailLocal(kernels.status());
       double total = 0;
       for (const KernelTiming& k : *kernels) total += k.ms;
       std::vector<const KernelTiming*> rows;
@@ -325,12 +325,13 @@ int RunInfo(int argc, char** argv) {
   f.String("arch", &src.arch, "architecture JSON file");
   f.String("preset", &src.preset, "a preset name");
   f.Bool("json", &as_json, "print one JSON object");
-  if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return Usage(f, s);
+  if (absl::Status s = f.Parse(argc, argv, 2); !s.ok()) return UsageLocal(f, s);
   if (f.help_requested()) return std::printf("%s", f.Help().c_str()), 0;
-  if (f.positional().size() > 1) return Usage(f, absl::InvalidArgumentError("give one model file"));
+  if (f.positional().size() > 1)
+    return UsageLocal(f, absl::InvalidArgumentError("give one model file"));
   if (f.positional().size() == 1) src.model = f.positional()[0];
   absl::StatusOr<Model> model = LoadSource(src);
-  if (!model.ok()) return Fail(model.status());
+  if (!model.ok()) return FailLocal(model.status());
   const Graph& g = model->graph;
   const GraphInfo info = *AnalyzeGraph(g);
   if (as_json) {
@@ -342,6 +343,11 @@ int RunInfo(int argc, char** argv) {
     j["peak_activation_bytes"] = info.peak_activation_bytes;
     j["metrics"] = model->metadata.metrics;
     j["provenance"] = model->metadata.provenance;
+    if (!src.model.empty()) {
+      const std::optional<Preprocessing>& p = model->metadata.preprocessing;
+      j["preprocessing"] = p ? PreprocessingJson(*p) : json(nullptr);
+      if (!p) j["preprocessing_note"] = kUnknownPreprocessing;
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -364,6 +370,13 @@ int RunInfo(int argc, char** argv) {
   for (const auto& [k, v] : model->metadata.metrics) std::printf("metric %s = %g\n", k.c_str(), v);
   for (const auto& [k, v] : model->metadata.provenance)
     std::printf("%s: %s\n", k.c_str(), v.c_str());
+  if (!src.model.empty()) {
+    if (model->metadata.preprocessing)
+      std::printf("preprocessing: %s\n",
+                  DescribePreprocessing(*model->metadata.preprocessing).c_str());
+    else
+      std::printf("preprocessing: unknown: %s\n", kUnknownPreprocessing);
+  }
   return 0;
 }
 

@@ -8,7 +8,8 @@
 //
 // Not built by CMake. From the repository root, after the protos are generated:
 //   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. -Ibuild/proto/gen \
-//     tests/fuzz/model_file_fuzz.cc runtime/model_file/model_file.cc runtime/exec/params.cc \
+//     tests/fuzz/model_file_fuzz.cc runtime/model_file/{model_file,preprocessing_proto}.cc \
+//     runtime/data/preprocessing.cc runtime/exec/params.cc \
 //     runtime/graph/{analyze,blocks,graph,graph_hash,graph_json,graph_proto}.cc \
 //     build/proto/libedgenas_proto.a $(pkg-config --cflags --libs absl_status absl_statusor \
 //     absl_strings protobuf) -lz -lcrypto -o model_file_fuzz
