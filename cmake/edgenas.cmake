@@ -1,5 +1,13 @@
 # Helpers shared by every part's CMakeLists.txt.
 
+# edgenas_test_code(TARGET): a test binary or a library only tests link, built
+# at -O1. What the tests exercise (the parts' libraries) stays -O3; the tests'
+# own sources, mostly GoogleTest's and JSON's templates, compile in about 0.75
+# of the time (search/neat/population_test.cc: 7.9 s at -O3, 6.1 s at -O1).
+function(edgenas_test_code target)
+  target_compile_options(${target} PRIVATE -O1)
+endfunction()
+
 # edgenas_test(NAME SOURCES... LIBS lib...): one GoogleTest binary, registered with ctest.
 function(edgenas_test name)
   if(NOT EDGENAS_BUILD_TESTS)
@@ -7,6 +15,7 @@ function(edgenas_test name)
   endif()
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
+  edgenas_test_code(${name})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
 endfunction()

@@ -41,7 +41,9 @@ class InMemoryHarness : public ContractHarness {
 
 INSTANTIATE_TEST_SUITE_P(InMemory, ContextContractTest,
                          ::testing::Values(HarnessFactory(
-                             [] { return std::make_unique<InMemoryHarness>(); })));
+                             [] { return std::make_unique<InMemoryHarness>(); })),
+                         // One harness: a readable name in place of the factory's bytes.
+                         [](const auto&) { return std::string("InMemory"); });
 
 }  // namespace
 }  // namespace edgenas

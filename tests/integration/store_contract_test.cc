@@ -147,7 +147,9 @@ class StoreHarness : public ContractHarness {
 
 INSTANTIATE_TEST_SUITE_P(Coordinator, ContextContractTest,
                          ::testing::Values(HarnessFactory(
-                             [] { return std::make_unique<StoreHarness>(); })));
+                             [] { return std::make_unique<StoreHarness>(); })),
+                         // One harness: a readable name in place of the factory's bytes.
+                         [](const auto&) { return std::string("Store"); });
 
 }  // namespace
 }  // namespace edgenas
