@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/api/image_file.h"
+#include "runtime/api/testing/random_image.h"
 #include "runtime/exec/net.h"
 #include "runtime/graph/analyze.h"
 #include "runtime/graph/blocks.h"
@@ -19,6 +20,8 @@
 
 namespace edgenas {
 namespace {
+
+using testing::RandomImage;
 
 using ::testing::HasSubstr;
 
@@ -51,13 +54,6 @@ Model SmallModel(bool softmax, bool with_preprocessing) {
     m.metadata.preprocessing = p;
   }
   return m;
-}
-
-Image RandomImage(int width, int height, int channels, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Image image{width, height, channels, std::vector<uint8_t>(size_t(width) * height * channels)};
-  for (uint8_t& v : image.pixels) v = static_cast<uint8_t>(rng() & 0xff);
-  return image;
 }
 
 class ClassifierTest : public ::testing::Test {

@@ -14,9 +14,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/api/testing/random_image.h"
 
 namespace edgenas {
 namespace {
+
+using testing::RandomImage;
 
 using ::testing::HasSubstr;
 
@@ -38,13 +41,6 @@ class ImageFileTest : public ::testing::Test {
 
   std::string dir_;
 };
-
-Image RandomImage(int width, int height, int channels, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Image image{width, height, channels, std::vector<uint8_t>(size_t(width) * height * channels)};
-  for (uint8_t& v : image.pixels) v = static_cast<uint8_t>(rng() & 0xff);
-  return image;
-}
 
 // A baseline JPEG of `image` (1 or 3 channels) at quality 100.
 std::string EncodeJpeg(const Image& image) {

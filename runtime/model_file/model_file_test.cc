@@ -1,7 +1,5 @@
 #include "runtime/model_file/model_file.h"
 
-#include <zlib.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,16 +19,18 @@
 #include "runtime/graph/blocks.h"
 #include "runtime/graph/graph_hash.h"
 #include "runtime/graph/graph_json.h"
+#include "runtime/testing/model_file_bytes.h"
 #include "runtime/testing/random_graph.h"
 #include "runtime/testing/random_values.h"
 
 namespace edgenas {
 namespace {
 
+using testing::FrameModelBody;
+using testing::kModelHeaderBytes;
+
 using ::testing::HasSubstr;
 using testing::RandomInput;
-
-constexpr size_t kHeaderSize = 24;  // magic, version, body length, CRC
 
 std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "/model_file_test_" + name;
@@ -215,22 +215,9 @@ Model SmallModel() {
   return RandomModel(g, 5);
 }
 
-// A file around `body` with a correct header and CRC: edits to the proto
-// then reach the checks past the checksum.
-std::string Wrap(const std::string& body, uint32_t version = kModelFormatVersion) {
-  std::string out = "EDGENASM";
-  auto put = [&](uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  };
-  put(version, 4);
-  put(body.size(), 8);
-  put(crc32(crc32(0, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()), body.size()), 4);
-  return out + body;
-}
-
 v1::Model Body(const std::string& file) {
   v1::Model m;
-  EXPECT_TRUE(m.ParseFromString(file.substr(kHeaderSize)));
+  EXPECT_TRUE(m.ParseFromString(file.substr(kModelHeaderBytes)));
   return m;
 }
 
@@ -244,14 +231,14 @@ TEST(ModelFileCorruptionTest, TheWrapHelperMatchesTheWriter) {
   Model m = SmallModel();
   absl::StatusOr<std::string> file = SerializeModel(m);
   ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_EQ(Wrap(file->substr(kHeaderSize)), *file);
-  EXPECT_TRUE(ParseModel(Wrap(Body(*file).SerializeAsString())).ok());
+  EXPECT_EQ(FrameModelBody(file->substr(kModelHeaderBytes)), *file);
+  EXPECT_TRUE(ParseModel(FrameModelBody(Body(*file).SerializeAsString())).ok());
 }
 
 TEST(ModelFileCorruptionTest, TruncatedAtAnyLength) {
   const std::string file = *SerializeModel(SmallModel());
-  for (size_t n : {size_t{0}, size_t{1}, size_t{8}, kHeaderSize - 1, kHeaderSize, kHeaderSize + 1,
-                   file.size() / 2, file.size() - 1})
+  for (size_t n : {size_t{0}, size_t{1}, size_t{8}, kModelHeaderBytes - 1, kModelHeaderBytes,
+                   kModelHeaderBytes + 1, file.size() / 2, file.size() - 1})
     EXPECT_FALSE(ParseModel(file.substr(0, n)).ok()) << n;
   ExpectRefused(file.substr(0, 10), "header");
   ExpectRefused(file.substr(0, file.size() - 1), "truncated");
@@ -269,7 +256,7 @@ TEST(ModelFileCorruptionTest, EveryFlippedByteIsCaught) {
     }
   }
   ASSERT_TRUE(ParseModel(file).ok());
-  file[kHeaderSize + 5] ^= 0x10;
+  file[kModelHeaderBytes + 5] ^= 0x10;
   ExpectRefused(file, "checksum");
 }
 
@@ -279,7 +266,7 @@ TEST(ModelFileCorruptionTest, BadMagicAndUnsupportedVersion) {
   bad[0] = 'X';
   ExpectRefused(bad, "magic");
   ExpectRefused("PK\x03\x04 not a model at all, but long enough", "magic");
-  absl::StatusOr<Model> v2 = ParseModel(Wrap(file.substr(kHeaderSize), 2));
+  absl::StatusOr<Model> v2 = ParseModel(FrameModelBody(file.substr(kModelHeaderBytes), 2));
   ASSERT_FALSE(v2.ok());
   EXPECT_EQ(v2.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(v2.status().message()), HasSubstr("version 2"));
@@ -299,13 +286,13 @@ TEST(ModelFileCorruptionTest, WeightsThatDoNotFitTheGraph) {
   };
   v1::Model m = good;
   find(m, "conv/weight")->set_dims(1, 3);  // [4, 2, 3, 3] -> [4, 3, 3, 3]
-  ExpectRefused(Wrap(m.SerializeAsString()), "'conv/weight' has dims [4,3,3,3]");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "'conv/weight' has dims [4,3,3,3]");
   m = good;
   find(m, "fc/weight")->mutable_data()->resize(8);
-  ExpectRefused(Wrap(m.SerializeAsString()), "'fc/weight' holds 8 bytes");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "'fc/weight' holds 8 bytes");
   m = good;
   find(m, "bn/running_var")->clear_dims();
-  ExpectRefused(Wrap(m.SerializeAsString()), "'bn/running_var' has dims []");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "'bn/running_var' has dims []");
   m = good;
   for (int i = 0; i < m.weights_size(); ++i) {
     if (m.weights(i).name() == "bn/beta") {
@@ -314,32 +301,32 @@ TEST(ModelFileCorruptionTest, WeightsThatDoNotFitTheGraph) {
     }
   }
   ASSERT_EQ(m.weights_size(), good.weights_size() - 1);
-  ExpectRefused(Wrap(m.SerializeAsString()), "'bn/beta' is missing");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "'bn/beta' is missing");
   m = good;
   v1::Tensor* extra = m.add_weights();
   extra->set_name("relu/weight");
   extra->add_dims(1);
   extra->set_data(std::string(4, '\0'));
-  ExpectRefused(Wrap(m.SerializeAsString()), "'relu/weight' belongs to no node");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "'relu/weight' belongs to no node");
   m = good;
   *m.add_weights() = *find(m, "fc/bias");  // the same tensor twice
-  EXPECT_FALSE(ParseModel(Wrap(m.SerializeAsString())).ok());
+  EXPECT_FALSE(ParseModel(FrameModelBody(m.SerializeAsString())).ok());
 }
 
 TEST(ModelFileCorruptionTest, BodiesThatAreNotAValidModel) {
   const v1::Model good = Body(*SerializeModel(SmallModel()));
-  ExpectRefused(Wrap("\xff\xff\xff\xff not protobuf"), "does not parse");
+  ExpectRefused(FrameModelBody("\xff\xff\xff\xff not protobuf"), "does not parse");
   v1::Model m = good;
   m.mutable_graph()->mutable_nodes(1)->set_op(static_cast<v1::Op>(50));
-  ExpectRefused(Wrap(m.SerializeAsString()), "unknown op 50");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "unknown op 50");
   m = good;
   m.mutable_graph()->mutable_nodes(0)->set_inputs(0, "relu");  // a cycle
-  ExpectRefused(Wrap(m.SerializeAsString()), "cycle");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "cycle");
   m = good;
   m.mutable_graph()->set_num_classes(4);
-  ExpectRefused(Wrap(m.SerializeAsString()), "4 classes");
+  ExpectRefused(FrameModelBody(m.SerializeAsString()), "4 classes");
   // An empty body is an empty graph.
-  ExpectRefused(Wrap(""), "graph");
+  ExpectRefused(FrameModelBody(""), "graph");
 }
 
 TEST(ModelFileCorruptionTest, EmptyAndMissingFiles) {

@@ -1,7 +1,5 @@
 // Model files carry their preprocessing: written, read back, refused when it
 // does not fit the graph, and absent (not invented) in files without it.
-#include <zlib.h>
-
 #include <random>
 #include <string>
 
@@ -11,13 +9,15 @@
 #include "runtime/graph/analyze.h"
 #include "runtime/graph/presets.h"
 #include "runtime/model_file/model_file.h"
+#include "runtime/testing/model_file_bytes.h"
 
 namespace edgenas {
 namespace {
 
-using ::testing::HasSubstr;
+using testing::FrameModelBody;
+using testing::kModelHeaderBytes;
 
-constexpr size_t kHeaderSize = 24;  // magic, version, body length, CRC
+using ::testing::HasSubstr;
 
 Model Lenet(bool with_preprocessing) {
   Model m;
@@ -34,20 +34,6 @@ Model Lenet(bool with_preprocessing) {
     m.metadata.preprocessing = p;
   }
   return m;
-}
-
-// A file around `body`, with a correct header and checksum.
-std::string Wrap(const std::string& body) {
-  std::string out = "EDGENASM";
-  auto put = [&out](uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  };
-  put(kModelFormatVersion, 4);
-  put(body.size(), 8);
-  put(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
-            static_cast<uInt>(body.size())),
-      4);
-  return out + body;
 }
 
 TEST(PreprocessingFileTest, RoundTripsEveryField) {
@@ -68,7 +54,7 @@ TEST(PreprocessingFileTest, RoundTripsEveryField) {
   EXPECT_EQ(p.resize, ResizeMethod::kNone);
   EXPECT_EQ(p.class_names, DatasetClassNames("fashion-mnist"));
   v1::Model proto;
-  ASSERT_TRUE(proto.ParseFromString(bytes->substr(kHeaderSize)));
+  ASSERT_TRUE(proto.ParseFromString(bytes->substr(kModelHeaderBytes)));
   EXPECT_EQ(proto.metadata().preprocessing().layout(), v1::INPUT_LAYOUT_NCHW);
 }
 
@@ -76,7 +62,7 @@ TEST(PreprocessingFileTest, AFileWithoutItReadsWithoutIt) {
   absl::StatusOr<std::string> bytes = SerializeModel(Lenet(false));
   ASSERT_TRUE(bytes.ok());
   v1::Model proto;
-  ASSERT_TRUE(proto.ParseFromString(bytes->substr(kHeaderSize)));
+  ASSERT_TRUE(proto.ParseFromString(bytes->substr(kModelHeaderBytes)));
   EXPECT_FALSE(proto.metadata().has_preprocessing());
   absl::StatusOr<Model> back = ParseModel(*bytes);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -99,12 +85,12 @@ TEST(PreprocessingFileTest, TheWriterRefusesWhatDoesNotFitTheGraph) {
 TEST(PreprocessingFileTest, TheReaderRefusesDamagedPreprocessingNamingTheField) {
   const std::string good = *SerializeModel(Lenet(true));
   v1::Model base;
-  ASSERT_TRUE(base.ParseFromString(good.substr(kHeaderSize)));
-  ASSERT_TRUE(ParseModel(Wrap(base.SerializeAsString())).ok());
+  ASSERT_TRUE(base.ParseFromString(good.substr(kModelHeaderBytes)));
+  ASSERT_TRUE(ParseModel(FrameModelBody(base.SerializeAsString())).ok());
   auto refused = [&](void (*damage)(v1::Preprocessing*)) {
     v1::Model m = base;
     damage(m.mutable_metadata()->mutable_preprocessing());
-    absl::StatusOr<Model> parsed = ParseModel(Wrap(m.SerializeAsString()));
+    absl::StatusOr<Model> parsed = ParseModel(FrameModelBody(m.SerializeAsString()));
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss);
     return std::string(parsed.status().message());
   };

@@ -1,47 +1,21 @@
 #include "runtime/train/trainer.h"
 
-#include <random>
-
 #include "gtest/gtest.h"
-#include "runtime/graph/blocks.h"
+#include "runtime/testing/quadrants.h"
 
 namespace edgenas {
 namespace {
 
-// Four classes: a bright 4x4 square in one quadrant of an 8x8 image, on noise.
-Dataset Quadrants(int n, uint64_t seed) {
-  Dataset d;
-  d.channels = 1, d.height = 8, d.width = 8, d.num_classes = 4;
-  std::mt19937_64 rng(seed);
-  for (int i = 0; i < n; ++i) {
-    const int label = static_cast<int>(rng() % 4);
-    d.labels.push_back(static_cast<uint8_t>(label));
-    for (int y = 0; y < 8; ++y)
-      for (int x = 0; x < 8; ++x) {
-        const bool on = (y / 4) * 2 + (x / 4) == label;
-        d.images.push_back(static_cast<uint8_t>((on ? 150 : 0) + rng() % 100));
-      }
-  }
-  return d;
-}
+using testing::QuadrantsDataset;
+using testing::QuadrantsNet;
 
 DatasetSplits Splits() {
   DatasetSplits s;
-  s.train = Quadrants(512, 1);
-  s.validation = Quadrants(128, 2);
-  s.test = Quadrants(128, 3);
+  s.train = QuadrantsDataset(512, 1);
+  s.validation = QuadrantsDataset(128, 2);
+  s.test = QuadrantsDataset(128, 3);
   s.norm = ComputeNormalization(s.train);
   return s;
-}
-
-Graph SmallNet() {
-  Graph g;
-  g.input = Shape3{1, 8, 8};
-  g.num_classes = 4;
-  GraphBuilder b(&g);
-  std::string x = b.Act("r", b.BatchNorm("bn", b.Conv("c", "input", 4, 3, 1, 1)), OpKind::kRelu);
-  b.Dense("fc", b.Pool("p", x, OpKind::kMaxPool, 2, 2), 4);
-  return g;
 }
 
 TEST(TrainerTest, LearnsASimpleTaskAndReportsEveryEpoch) {
@@ -52,8 +26,8 @@ TEST(TrainerTest, LearnsASimpleTaskAndReportsEveryEpoch) {
   o.batch_size = 32;
   o.schedule.base_lr = 0.05f;
   int calls = 0;
-  absl::StatusOr<TrainReport> r =
-      Train(SmallNet(), &params, data, o, [&](const EpochReport& e) { EXPECT_EQ(e.epoch, ++calls); });
+  absl::StatusOr<TrainReport> r = Train(QuadrantsNet(), &params, data, o,
+                                        [&](const EpochReport& e) { EXPECT_EQ(e.epoch, ++calls); });
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(calls, 3);
   ASSERT_EQ(r->epochs.size(), 3u);
@@ -62,7 +36,8 @@ TEST(TrainerTest, LearnsASimpleTaskAndReportsEveryEpoch) {
   EXPECT_GT(r->test_accuracy, 0.95);
   EXPECT_GT(r->train_images_per_s, 0);
   // The returned weights are the best epoch's: evaluating them again agrees.
-  absl::StatusOr<double> again = EvaluateAccuracy(SmallNet(), &params, data.validation, data.norm, 50);
+  absl::StatusOr<double> again =
+      EvaluateAccuracy(QuadrantsNet(), &params, data.validation, data.norm, 50);
   ASSERT_TRUE(again.ok());
   EXPECT_DOUBLE_EQ(*again, r->best_val_accuracy);
 }
@@ -73,8 +48,8 @@ TEST(TrainerTest, SameSeedSameResult) {
   o.epochs = 1;
   o.batch_size = 16;
   ParamStore a, b;
-  auto ra = Train(SmallNet(), &a, data, o);
-  auto rb = Train(SmallNet(), &b, data, o);
+  auto ra = Train(QuadrantsNet(), &a, data, o);
+  auto rb = Train(QuadrantsNet(), &b, data, o);
   ASSERT_TRUE(ra.ok() && rb.ok());
   EXPECT_EQ(ra->epochs[0].train_loss, rb->epochs[0].train_loss);
   EXPECT_EQ(a.Find("fc/weight")->values, b.Find("fc/weight")->values);
@@ -87,7 +62,7 @@ TEST(TrainerTest, StopsWhenAskedAndSkipsTheTestSplit) {
   o.batch_size = 16;
   ParamStore params;
   int checks = 0;
-  auto r = Train(SmallNet(), &params, data, o, nullptr, [&] { return ++checks > 10; });
+  auto r = Train(QuadrantsNet(), &params, data, o, nullptr, [&] { return ++checks > 10; });
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->cancelled);
   EXPECT_EQ(r->epochs.size(), 1u);
@@ -96,7 +71,7 @@ TEST(TrainerTest, StopsWhenAskedAndSkipsTheTestSplit) {
 
 TEST(TrainerTest, RefusesAMismatchedGraph) {
   DatasetSplits data = Splits();
-  Graph g = SmallNet();
+  Graph g = QuadrantsNet();
   g.num_classes = 3;
   g.nodes.back().dense.units = 3;
   ParamStore params;

@@ -20,7 +20,7 @@ namespace {
 
 using testing::EdgenasdProcess;
 
-constexpr char kSpec[] = R"({
+constexpr char kCacheKeySpec[] = R"({
   "name": "cache", "seed": 3,
   "dataset": {"name": "fashion-mnist", "validation_fraction": 0.1, "max_train_images": 1000},
   "strategy": {"name": "fixed", "params": {"presets": ["cnn-bn"]}},
@@ -44,7 +44,7 @@ class CacheKeyTest : public ::testing::Test {
   // Runs a job to its end and returns its one trial.
   v1::TrialResult RunJob(const std::function<void(v1::JobSpec&)>& edit,
                          std::string* candidate_id = nullptr) {
-    absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(kSpec);
+    absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(kCacheKeySpec);
     EXPECT_TRUE(spec.ok()) << spec.status();
     edit(*spec);
     v1::SubmitJobRequest submit;
@@ -58,7 +58,8 @@ class CacheKeyTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       v1::GetJobRequest get;
       get.set_job_id(submitted.job_id());
-      EXPECT_TRUE(server_->Search()->GetJob(EdgenasdProcess::Context(token_).get(), get, &job).ok());
+      EXPECT_TRUE(
+          server_->Search()->GetJob(EdgenasdProcess::Context(token_).get(), get, &job).ok());
       if (job.state() == v1::JOB_SUCCEEDED || job.state() == v1::JOB_FAILED) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -66,8 +67,9 @@ class CacheKeyTest : public ::testing::Test {
     v1::ListCandidatesRequest list;
     list.set_job_id(submitted.job_id());
     v1::ListCandidatesResponse cands;
-    EXPECT_TRUE(
-        server_->Search()->ListCandidates(EdgenasdProcess::Context(token_).get(), list, &cands).ok());
+    EXPECT_TRUE(server_->Search()
+                    ->ListCandidates(EdgenasdProcess::Context(token_).get(), list, &cands)
+                    .ok());
     EXPECT_EQ(cands.candidates_size(), 1);
     if (cands.candidates_size() != 1) return {};
     EXPECT_EQ(cands.candidates(0).result().status(), v1::TRIAL_OK)
@@ -86,7 +88,8 @@ class CacheKeyTest : public ::testing::Test {
     v1::ModelChunk chunk;
     while (reader->Read(&chunk)) bytes += chunk.data();
     grpc::Status s = reader->Finish();
-    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    if (!s.ok())
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
     return bytes;
   }
 
@@ -104,7 +107,8 @@ TEST_F(CacheKeyTest, ABatch8JobIsNotServedTheBatch1Latency) {
   // Eight images take longer than one (cnn-bn at batch 8 does 8x the work).
   ASSERT_GT(one.latency().median_ms(), 0);
   EXPECT_GT(eight.latency().median_ms(), 2 * one.latency().median_ms())
-      << "batch 1: " << one.latency().median_ms() << " ms, batch 8: " << eight.latency().median_ms();
+      << "batch 1: " << one.latency().median_ms()
+      << " ms, batch 8: " << eight.latency().median_ms();
 
   // The second job's candidate was served the first one's training: it has
   // that training's model to download, the same bytes.

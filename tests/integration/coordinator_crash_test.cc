@@ -17,7 +17,7 @@ namespace {
 
 using testing::EdgenasdProcess;
 
-constexpr char kSpec[] = R"({
+constexpr char kCrashSpec[] = R"({
   "name": "crash", "seed": 11,
   "dataset": {"name": "fashion-mnist", "validation_fraction": 0.02, "max_train_images": 3000},
   "strategy": {"name": "random", "params": {"batch": 1, "space": {"max_mflops": 5}}},
@@ -48,7 +48,8 @@ bool WaitFor(EdgenasdProcess& s, const std::string& token, const std::string& id
   return false;
 }
 
-std::map<std::string, std::pair<double, double>> Acknowledged(EdgenasdProcess& s, const std::string& token,
+std::map<std::string, std::pair<double, double>> Acknowledged(EdgenasdProcess& s,
+                                                              const std::string& token,
                                                               const std::string& id) {
   v1::ListCandidatesRequest req;
   req.set_job_id(id);
@@ -56,7 +57,8 @@ std::map<std::string, std::pair<double, double>> Acknowledged(EdgenasdProcess& s
   EXPECT_TRUE(s.Search()->ListCandidates(EdgenasdProcess::Context(token).get(), req, &resp).ok());
   std::map<std::string, std::pair<double, double>> out;
   for (const v1::Candidate& c : resp.candidates())
-    if (c.has_result()) out[c.id()] = {c.result().train().val_accuracy(), c.result().latency().median_ms()};
+    if (c.has_result())
+      out[c.id()] = {c.result().train().val_accuracy(), c.result().latency().median_ms()};
   return out;
 }
 
@@ -75,12 +77,13 @@ TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
   auto server = std::make_unique<EdgenasdProcess>(dir, Flags());
   ASSERT_TRUE(server->ok());
   const std::string token = testing::ReadToken(dir + "/admin.token");
-  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(kSpec);
+  absl::StatusOr<v1::JobSpec> spec = JobSpecFromJson(kCrashSpec);
   ASSERT_TRUE(spec.ok());
   v1::SubmitJobRequest submit;
   *submit.mutable_spec() = *spec;
   v1::SubmitJobResponse submitted;
-  ASSERT_TRUE(server->Search()->SubmitJob(EdgenasdProcess::Context(token).get(), submit, &submitted).ok());
+  ASSERT_TRUE(
+      server->Search()->SubmitJob(EdgenasdProcess::Context(token).get(), submit, &submitted).ok());
   const std::string job = submitted.job_id();
 
   std::map<std::string, std::pair<double, double>> acknowledged;
@@ -88,7 +91,8 @@ TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
   // the fifth (a lease held by the in-process trainer dies with it).
   const std::vector<std::pair<int, int>> kills = {{1, 0}, {3, 0}, {4, 400}};
   for (const auto& [after, delay_ms] : kills) {
-    ASSERT_TRUE(WaitFor(*server, token, job, [&](const v1::Job& j) { return j.trials_done() >= after; }, 300))
+    ASSERT_TRUE(WaitFor(
+        *server, token, job, [&](const v1::Job& j) { return j.trials_done() >= after; }, 300))
         << "no progress before kill after " << after;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     for (const auto& [id, figures] : Acknowledged(*server, token, job)) acknowledged[id] = figures;
@@ -96,7 +100,8 @@ TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
     server = std::make_unique<EdgenasdProcess>(dir, Flags());
     ASSERT_TRUE(server->ok()) << "restart after kill at " << after;
   }
-  ASSERT_TRUE(WaitFor(*server, token, job, [](const v1::Job& j) { return j.state() == v1::JOB_SUCCEEDED; }, 600));
+  ASSERT_TRUE(WaitFor(
+      *server, token, job, [](const v1::Job& j) { return j.state() == v1::JOB_SUCCEEDED; }, 600));
   EXPECT_EQ(GetJob(*server, token, job).trials_done(), 6);
   const auto final_trials = Acknowledged(*server, token, job);
   EXPECT_EQ(final_trials.size(), 6u);
@@ -109,7 +114,8 @@ TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
   EXPECT_EQ(server->Stop(), 0);
 
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir + "/edgenas.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open_v2((dir + "/edgenas.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
@@ -120,7 +126,8 @@ TEST(CoordinatorCrash, KilledAtSeveralPointsTheJobResumesAndLosesNothing) {
   EXPECT_EQ(Count(db, "SELECT COUNT(DISTINCT graph_hash) FROM trials" + where), 6);
   EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM candidates" + where), 6);
   // One training result per graph, however often the coordinator died.
-  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM tasks" + where + " AND kind = 'train' AND state = 2"), 6);
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM tasks" + where + " AND kind = 'train' AND state = 2"),
+            6);
   sqlite3_close(db);
 }
 

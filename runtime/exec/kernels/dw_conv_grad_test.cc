@@ -19,7 +19,7 @@ int64_t Blocked(int64_t n, int64_t c, int64_t h, int64_t w, int64_t channels, in
   return (((n * Blocks(channels) + c / kB) * height + h) * width + w) * kB + c % kB;
 }
 
-struct Case {
+struct DwGradCase {
   int64_t batch, channels, in_h, in_w, kh, kw, sh, sw, dh, dw, ph, pw;
 };
 
@@ -46,7 +46,7 @@ void Reference(const DepthwiseGeometry& g, const std::vector<float>& x,
 }
 
 TEST(DepthwiseConvBackwardWeightsTest, MatchesTheDefinitionOnManyGeometries) {
-  const std::vector<Case> cases = {
+  const std::vector<DwGradCase> cases = {
       {4, 32, 28, 28, 5, 5, 1, 1, 1, 1, 2, 2},  // the search space's 5x5, "same"
       {3, 20, 9, 11, 5, 5, 2, 2, 1, 1, 2, 2},   // channels not a multiple of 16, stride 2
       {2, 16, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1},    // 3x3
@@ -58,7 +58,7 @@ TEST(DepthwiseConvBackwardWeightsTest, MatchesTheDefinitionOnManyGeometries) {
   };
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
-  for (const Case& k : cases) {
+  for (const DwGradCase& k : cases) {
     DepthwiseGeometry g;
     g.batch = k.batch, g.channels = k.channels, g.in_h = k.in_h, g.in_w = k.in_w;
     g.kernel_h = k.kh, g.kernel_w = k.kw, g.stride_h = k.sh, g.stride_w = k.sw;
