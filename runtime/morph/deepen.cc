@@ -206,7 +206,7 @@ absl::StatusOr<Model> Deepen(const Model& parent, const DeepenOptions& options) 
   Model child{parent.graph, parent.params, parent.metadata};
   Graph& g = child.graph;
   morph_internal::PinOutput(&g);
-  const std::string& anchor = morph_internal::ValueName(g, plan->anchor);
+  const std::string anchor = morph_internal::ValueName(g, plan->anchor);  // a copy: g grows
   const std::string prefix = morph_internal::FreshPrefix(g, anchor, "deepen");
   const int channels = morph_internal::ValueShapeOf(*parent_info, plan->anchor).channels;
   const size_t first_new = g.nodes.size();
