@@ -1,5 +1,7 @@
 // PlanChannels: the walk. Rewriting the weights is channel_rewrite.cc's.
+#include <algorithm>
 #include <deque>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -52,17 +54,32 @@ ChannelMap Identity(int n) {
 
 class Planner {
  public:
-  Planner(const Graph& graph, const GraphInfo& info) : graph_(graph), info_(info) {}
+  Planner(const Graph& graph, const GraphInfo& info) : graph_(graph), info_(info) {
+    position_.resize(info.nodes.size());
+    for (size_t i = 0; i < info.order.size(); ++i) position_[info.order[i]] = static_cast<int>(i);
+  }
 
   absl::StatusOr<ChannelPlan> Run(int source, ChannelMap map) {
     plan_.source = source;
     if (absl::Status s = Request(source, std::move(map)); !s.ok()) return s;
-    while (!work_.empty()) {
-      const int v = work_.front();
-      work_.pop_front();
-      if (v != source)
-        if (absl::Status s = Produce(v); !s.ok()) return s;
-      if (absl::Status s = Spread(v); !s.ok()) return s;
+    for (;;) {
+      while (!work_.empty()) {
+        const int v = work_.front();
+        work_.pop_front();
+        if (v != source)
+          if (absl::Status s = Produce(v); !s.ok()) return s;
+        if (absl::Status s = Spread(v); !s.ok()) return s;
+      }
+      // A concat's layout is its inputs' maps side by side: decided once the
+      // widening has reached every input it will, the first in topological
+      // order first (its inputs can only be widened from upstream of it).
+      if (concats_.empty()) break;
+      auto first = std::min_element(concats_.begin(), concats_.end(), [&](int a, int b) {
+        return position_[a] < position_[b];
+      });
+      const int c = *first;
+      concats_.erase(first);
+      if (absl::Status s = Request(c, ConcatMap(c)); !s.ok()) return s;
     }
     return std::move(plan_);
   }
@@ -146,7 +163,14 @@ class Planner {
           if (absl::Status s = Request(in, map); !s.ok()) return s;
         return absl::OkStatus();
       case OpKind::kConcat:
-        return SplitConcat(v, map);
+        // Asked for by its readers' side (an add or multiply it feeds): new
+        // channels would have to sit between its inputs' channels, which
+        // concat cannot place there.
+        if (ConcatMap(v) != map)
+          return Refuse(graph_, v,
+                        "the widening reaches it from its output's side, where new channels "
+                        "would have to sit among its inputs' channels");
+        return absl::OkStatus();
       case OpKind::kFlatten: {
         ChannelMap in;
         const ValueShape& s = InShape(v, 0);
@@ -160,34 +184,6 @@ class Planner {
         return Refuse(graph_, v, kSoftmaxWhy);
     }
     return Refuse(graph_, v, "unknown op");
-  }
-
-  // A concat asked for `map` by its output's other constraints: each input
-  // gets the part of the map that falls in its channels, which must come in
-  // the inputs' order.
-  absl::Status SplitConcat(int v, const ChannelMap& map) {
-    if (ConcatMap(v) == map) return absl::OkStatus();  // made from its inputs
-    const std::vector<int>& inputs = info_.nodes[v].inputs;
-    std::vector<int> ends;  // parent channel offsets where each input ends
-    for (int in : inputs)
-      ends.push_back((ends.empty() ? 0 : ends.back()) + ValueShapeOf(info_, in).channels);
-    std::vector<ChannelMap> parts(inputs.size());
-    size_t last = 0;
-    for (int c : map) {
-      if (c == kFresh) return Refuse(graph_, v, "new channels cannot be split among its inputs");
-      size_t k = 0;
-      while (k < ends.size() && c >= ends[k]) ++k;
-      if (k == ends.size() || k < last)
-        return Refuse(graph_, v, "the widened channels would not keep its inputs' order");
-      last = k;
-      parts[k].push_back(c - (k == 0 ? 0 : ends[k - 1]));
-    }
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const int channels = ValueShapeOf(info_, inputs[i]).channels;
-      if (parts[i] == Identity(channels)) continue;  // this input stays as it is
-      if (absl::Status s = Request(inputs[i], std::move(parts[i])); !s.ok()) return s;
-    }
-    return absl::OkStatus();
   }
 
   // Forward: what the readers of widened value v become.
@@ -228,7 +224,10 @@ class Planner {
       case OpKind::kMultiply:
         return Request(r, map);
       case OpKind::kConcat:
-        return Request(r, ConcatMap(r));
+        // Decided once all its inputs are; decided already, it must agree.
+        if (Decided(r) != nullptr) return Request(r, ConcatMap(r));
+        concats_.insert(r);
+        return absl::OkStatus();
       case OpKind::kFlatten: {
         const ValueShape& s = info_.nodes[v].shape;
         return Request(r, Expand(map, s.height * s.width));
@@ -256,6 +255,8 @@ class Planner {
   const GraphInfo& info_;
   ChannelPlan plan_;
   std::deque<int> work_;
+  std::set<int> concats_;      // concats reached from an input, not yet decided
+  std::vector<int> position_;  // node -> its place in info_.order
 };
 
 }  // namespace

@@ -13,7 +13,10 @@
 //  - add and multiply (squeeze-and-excite's broadcast too) need every input
 //    with the same map, so they widen the other inputs alike, back to the
 //    convs and denses that produce them (their rows replicated);
-//  - concat places each input's map at its offset;
+//  - concat places each input's map at its offset, once the widening has
+//    reached all the inputs it will; a concat that an add or multiply asks
+//    to widen from its output's side refuses (new channels would have to
+//    sit among its inputs');
 //  - convs with groups 1 and denses that read a widened value are its
 //    readers: their weights for a channel are divided by its replica count
 //    (0 for fresh channels), so their outputs do not change.

@@ -100,6 +100,7 @@ void Sweep(const std::string& label, const Graph& graph, uint64_t seed, bool all
   std::map<MorphKind, std::vector<MorphSite>> by_kind;
   for (const MorphSite& s : *sites) by_kind[s.kind].push_back(s);
   std::mt19937_64 rng(seed);
+  const testing::ParentRun run = testing::RunParent(parent, seed + 1);
   for (auto& [kind, list] : by_kind) {
     Tally& t = (*tallies)[kind];
     t.listed += static_cast<int>(list.size());
@@ -112,7 +113,7 @@ void Sweep(const std::string& label, const Graph& graph, uint64_t seed, bool all
                                         << site.to);
       absl::StatusOr<Model> child = Apply(parent, *info, site);
       ASSERT_TRUE(child.ok()) << "a listed site failed: " << child.status();
-      const double d = MaxDifference(parent, *child, seed + 1);
+      const double d = MaxDifference(run, *child);
       EXPECT_LE(d, kMorphTolerance);
       ++t.run;
       t.max_diff = std::max(t.max_diff, d);
