@@ -87,6 +87,18 @@ absl::StatusOr<SkipPlan> Plan(const Graph& graph, const GraphInfo& info, const S
   if (!channels.ok())
     return absl::Status(channels.status().code(), absl::StrCat("concat skip to '", o.to, "': ",
                                                                channels.status().message()));
+  // `to` keeps its width (the concat adds the channels) unless it reads a
+  // value the concat's channels come back to through an add or multiply (an
+  // SE gate's pool, say): a conv or dense there only gets new zero columns,
+  // anything else would widen with its input and count them twice.
+  if (!channels->readers.count(plan.to)) {
+    for (int in : info.nodes[plan.to].inputs)
+      if (in != kGraphInput && channels->widened.count(in))
+        return RefuseValue(graph, plan.to,
+                           absl::StrCat("the concat's new channels would come back to its input '",
+                                        graph.nodes[in].name, "' (through an add or multiply it "
+                                        "feeds) and widen it twice"));
+  }
   if (plan.from != kGraphInput && channels->widened.count(plan.from))
     return RefuseValue(graph, plan.from,
                        absl::StrCat("the concat's new channels would widen it too (through '",

@@ -5,6 +5,8 @@
 // node. Prints the largest difference per morph.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -22,12 +24,20 @@ using testing::kMorphTolerance;
 using testing::MaxDifference;
 using testing::RandomModel;
 
-// Children run per (graph, morph): presets try every site of deepen, widen
-// and enlarge; skips (quadratic in the nodes) and random graphs a seeded
-// sample, which keeps the sweep to seconds.
-constexpr int kPresetSkipSites = 6;
-constexpr int kRandomSitesPerKind = 2;
+// Children run per (graph, morph): a seeded sample of the sites MorphSites
+// lists, which keeps the sweep to seconds. EDGENAS_MORPH_SWEEP_SITES=N runs
+// up to N per (graph, morph) instead, 0 every site (minutes: the skips are
+// quadratic in the nodes).
+constexpr int kPresetSitesPerKind = 2;
+constexpr int kRandomSitesPerKind = 1;
 constexpr int kRandomGraphs = 30;
+
+size_t SitesPerKind(int fallback) {
+  const char* env = std::getenv("EDGENAS_MORPH_SWEEP_SITES");
+  if (env == nullptr || *env == '\0') return fallback;
+  const int n = std::atoi(env);
+  return n <= 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(n);
+}
 
 struct Tally {
   int listed = 0, run = 0;
@@ -88,7 +98,7 @@ void ExpectRefusalsNameANode(const Graph& g, const std::vector<MorphSite>& sites
   }
 }
 
-void Sweep(const std::string& label, const Graph& graph, uint64_t seed, bool all_sites,
+void Sweep(const std::string& label, const Graph& graph, uint64_t seed, size_t per_kind,
            std::map<MorphKind, Tally>* tallies) {
   SCOPED_TRACE(label);
   Model parent = RandomModel(graph, seed);
@@ -104,10 +114,8 @@ void Sweep(const std::string& label, const Graph& graph, uint64_t seed, bool all
   for (auto& [kind, list] : by_kind) {
     Tally& t = (*tallies)[kind];
     t.listed += static_cast<int>(list.size());
-    const bool skip = kind == MorphKind::kSkipAdd || kind == MorphKind::kSkipConcat;
-    size_t take = all_sites ? (skip ? kPresetSkipSites : list.size()) : kRandomSitesPerKind;
     std::shuffle(list.begin(), list.end(), rng);
-    list.resize(std::min(take, list.size()));
+    list.resize(std::min(per_kind, list.size()));
     for (const MorphSite& site : list) {
       SCOPED_TRACE(::testing::Message() << MorphKindName(kind) << " " << site.node << " "
                                         << site.to);
@@ -127,12 +135,12 @@ void Report(const char* what, const std::map<MorphKind, Tally>& tallies) {
                 MorphKindName(kind), t.listed, t.run, t.max_diff);
 }
 
-TEST(MorphSweep, EveryPresetEverySite) {
+TEST(MorphSweep, EveryPreset) {
   std::map<MorphKind, Tally> tallies;
   for (const std::string& name : PresetNames()) {
     absl::StatusOr<Graph> g = Preset(name);
     ASSERT_TRUE(g.ok());
-    Sweep(name, *g, 17, /*all_sites=*/true, &tallies);
+    Sweep(name, *g, 17, SitesPerKind(kPresetSitesPerKind), &tallies);
   }
   Report("presets", tallies);
   for (MorphKind kind : {MorphKind::kDeepen, MorphKind::kWiden, MorphKind::kSkipAdd,
@@ -145,7 +153,8 @@ TEST(MorphSweep, ThirtySeededRandomGraphs) {
   for (int seed = 1; seed <= kRandomGraphs; ++seed) {
     std::mt19937_64 rng(seed);
     const Graph g = RandomGraph(rng, RandomGraphOptions());
-    Sweep("random graph " + std::to_string(seed), g, seed, /*all_sites=*/false, &tallies);
+    Sweep("random graph " + std::to_string(seed), g, seed, SitesPerKind(kRandomSitesPerKind),
+          &tallies);
   }
   Report("random", tallies);
   for (MorphKind kind : {MorphKind::kDeepen, MorphKind::kWiden, MorphKind::kSkipAdd,
