@@ -50,6 +50,25 @@ absl::StatusOr<std::vector<float>> LogitsOf(const Graph& graph, ParamStore* para
   return out;
 }
 
+OutputDifference CompareLogits(const std::vector<float>& parent, const std::vector<float>& child,
+                               int classes) {
+  OutputDifference d;
+  d.samples = static_cast<int64_t>(parent.size()) / classes;
+  for (size_t i = 0; i < parent.size() && i < child.size(); ++i) {
+    const double diff = std::fabs(double{parent[i]} - child[i]);
+    // A NaN on either side is as different as can be (std::max would skip it).
+    d.max_abs = std::isnan(diff) ? INFINITY : std::max(d.max_abs, diff);
+    d.max_parent_abs = std::max(d.max_parent_abs, std::fabs(double{parent[i]}));
+  }
+  if (parent.size() != child.size()) d.max_abs = INFINITY;
+  for (int64_t s = 0; s < d.samples && child.size() == parent.size(); ++s) {
+    auto first = [&](const std::vector<float>& v) { return v.begin() + s * classes; };
+    d.top_agree += std::max_element(first(parent), first(parent) + classes) - first(parent) ==
+                   std::max_element(first(child), first(child) + classes) - first(child);
+  }
+  return d;
+}
+
 absl::StatusOr<OutputDifference> CompareOutputs(Model* parent, Model* child,
                                                 const std::vector<float>& inputs, int batch) {
   if (!(parent->graph.input == child->graph.input) ||
@@ -59,15 +78,7 @@ absl::StatusOr<OutputDifference> CompareOutputs(Model* parent, Model* child,
   if (!a.ok()) return a.status();
   absl::StatusOr<std::vector<float>> b = LogitsOf(child->graph, &child->params, inputs, batch);
   if (!b.ok()) return b.status();
-  OutputDifference d;
-  d.samples = static_cast<int64_t>(a->size()) / parent->graph.num_classes;
-  for (size_t i = 0; i < a->size(); ++i) {
-    const double diff = std::fabs(double{(*a)[i]} - (*b)[i]);
-    // A NaN on either side is as different as can be (std::max would skip it).
-    d.max_abs = std::isnan(diff) ? INFINITY : std::max(d.max_abs, diff);
-    d.max_parent_abs = std::max(d.max_parent_abs, std::fabs(double{(*a)[i]}));
-  }
-  return d;
+  return CompareLogits(*a, *b, parent->graph.num_classes);
 }
 
 }  // namespace edgenas

@@ -22,10 +22,15 @@ absl::StatusOr<std::vector<float>> LogitsOf(const Graph& graph, ParamStore* para
                                             const std::vector<float>& inputs, int batch);
 
 struct OutputDifference {
-  double max_abs = 0;        // largest |parent - child| over every logit
-  double max_parent_abs = 0; // largest |parent| logit, for scale
+  double max_abs = 0;         // largest |parent - child| over every logit; inf for a NaN
+  double max_parent_abs = 0;  // largest |parent| logit, for scale
   int64_t samples = 0;
+  int64_t top_agree = 0;      // samples whose most probable class is the same
 };
+
+// Two models' logits (samples x classes each) compared.
+OutputDifference CompareLogits(const std::vector<float>& parent, const std::vector<float>& child,
+                               int classes);
 
 // Both models on the same inputs. The models' input shapes and class counts
 // must agree.

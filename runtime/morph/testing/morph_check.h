@@ -66,13 +66,8 @@ inline double MaxDifference(const ParentRun& parent, Model& child) {
   absl::StatusOr<std::vector<float>> logits =
       LogitsOf(child.graph, &child.params, parent.inputs, kMorphBatch);
   EXPECT_TRUE(logits.ok()) << logits.status();
-  if (!logits.ok() || logits->size() != parent.logits.size()) return INFINITY;
-  double largest = 0;
-  for (size_t i = 0; i < logits->size(); ++i) {
-    const double d = std::fabs(double{(*logits)[i]} - parent.logits[i]);
-    largest = std::isnan(d) ? INFINITY : std::max(largest, d);
-  }
-  return largest;
+  if (!logits.ok()) return INFINITY;
+  return CompareLogits(parent.logits, *logits, child.graph.num_classes).max_abs;
 }
 
 inline double MaxDifference(Model& parent, Model& child, uint64_t seed = 11) {
