@@ -138,8 +138,10 @@ int ConvPool(const Graph& graph, const GraphInfo& info, const FusionPlan& plan, 
 // The add `add` of a conv's result (the chain ending at `cur`) and another
 // value `r`, done by the conv as a sum post-op into r's own buffer: allowed
 // when r is a buffer of its own (not the image, not a view made by flatten
-// or inference dropout) and everything else that reads that buffer has run
-// before the conv `v` writes into it.
+// or inference dropout), r is computed before the conv `v` runs (a graph
+// listed out of order may put r's producer after v), everything else that
+// reads that buffer has run before v writes into it, and no other conv has
+// taken the add already.
 int ResidualForSum(const Graph& graph, const GraphInfo& info, const FusionPlan& plan,
                    const std::vector<int>& position, int v, int cur, int add) {
   const std::vector<int>& ins = info.nodes[add].inputs;
@@ -150,9 +152,11 @@ int ResidualForSum(const Graph& graph, const GraphInfo& info, const FusionPlan& 
     while (plan.alias[u] >= 0) u = plan.alias[u];
     return u;
   };
+  if (plan.alias[add] >= 0) return -1;
   const int owner = root(r);
   const OpKind op = graph.nodes[owner].op;
   if (op == OpKind::kFlatten || op == OpKind::kDropout || owner == info.output) return -1;
+  if (position[owner] >= position[v]) return -1;
   for (int u : info.order) {  // the owner and what aliases it (order: fused ones may come late)
     if (root(u) != owner) continue;
     for (int c : info.nodes[u].consumers)

@@ -14,6 +14,8 @@ int RunInfo(int argc, char** argv);
 int RunEval(int argc, char** argv);
 // predict: classes of images under a model file (server/cli/predict_command.cc).
 int RunPredict(int argc, char** argv);
+// morph: one function-preserving morph of a model file (server/cli/morph_command.cc).
+int RunMorph(int argc, char** argv);
 // latency-model: the latency predictor's error on this machine.
 int RunLatencyModel(int argc, char** argv);
 // neat-bench: NEAT on XOR and double pole balancing.

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "  info     summarize a model file or an architecture\n"
     "  eval     a model file's accuracy, per class and confusion matrix, on a dataset split\n"
     "  predict  the most probable classes of PNG, JPEG or IDX images under a model file\n"
+    "  morph    deepen, widen, add a skip or enlarge a kernel of a model file, keeping its function\n"
     "  latency-model  fit the kernel latency predictor here and report its held-out error\n"
     "  neat-bench     NEAT on XOR or double pole balancing, as its paper reports them\n"
     "  genome   draw a NEAT/DeepNEAT genome, a CoDeepNEAT module, blueprint or network (SVG, DOT)\n"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   if (cmd == "info") return edgenas::RunInfo(argc, argv);
   if (cmd == "eval") return edgenas::RunEval(argc, argv);
   if (cmd == "predict") return edgenas::RunPredict(argc, argv);
+  if (cmd == "morph") return edgenas::RunMorph(argc, argv);
   if (cmd == "latency-model") return edgenas::RunLatencyModel(argc, argv);
   if (cmd == "neat-bench") return edgenas::RunNeatBench(argc, argv);
   if (cmd == "genome") return edgenas::RunGenome(argc, argv);
