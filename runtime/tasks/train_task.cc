@@ -99,7 +99,9 @@ absl::Status RunTrainTask(const v1::Task& task, TaskEnv& env, v1::ReportResultRe
   m->set_images_per_second(r->train_images_per_s);
   m->set_initial_loss(r->initial_loss);
   m->set_test_accuracy(r->test_accuracy);
-  model.metadata.metrics["val_accuracy"] = r->best_val_accuracy;
+  // A training on the whole training split (a winner's final training) has
+  // no validation figure to record.
+  if ((*data)->validation.size() > 0) model.metadata.metrics["val_accuracy"] = r->best_val_accuracy;
   if (r->test_accuracy >= 0) model.metadata.metrics["test_accuracy"] = r->test_accuracy;
   model.metadata.provenance["dataset"] = task.train().dataset();
   // Search trials and final trainings alike: whoever downloads this model

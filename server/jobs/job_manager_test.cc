@@ -127,6 +127,8 @@ TEST_F(JobLifecycleTest, ASearchThenItsWinnersFinalTrainingThenSuccess) {
     absl::StatusOr<Model> model = ParseModel(*bytes);
     ASSERT_TRUE(model.ok()) << model.status();
     EXPECT_DOUBLE_EQ(model->metadata.metrics.at("test_accuracy"), p.final_test_accuracy());
+    // Trained on the whole split, it has no validation figure to record.
+    EXPECT_EQ(model->metadata.metrics.count("val_accuracy"), 0u);
   }
   EXPECT_EQ(retrained, 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM final_models WHERE ok = 1"), 1);
