@@ -104,11 +104,12 @@ TEST_F(CacheKeyTest, ABatch8JobIsNotServedTheBatch1Latency) {
       RunJob([](v1::JobSpec& s) { s.mutable_latency()->set_batch(8); }, &second);
   // The same graph and training: the training result is shared.
   EXPECT_EQ(eight.train().train_seconds(), one.train().train_seconds());
-  // Eight images take longer than one (cnn-bn at batch 8 does 8x the work).
+  // The batch-8 job's latency is a measurement of its own: a batch-1 figure
+  // served to it would be the same number. Not compared by size: under the
+  // sanitizers our batch-1 kernels are slower than oneDNN's batch-8 ones.
   ASSERT_GT(one.latency().median_ms(), 0);
-  EXPECT_GT(eight.latency().median_ms(), 2 * one.latency().median_ms())
-      << "batch 1: " << one.latency().median_ms()
-      << " ms, batch 8: " << eight.latency().median_ms();
+  ASSERT_GT(eight.latency().median_ms(), 0);
+  EXPECT_NE(eight.latency().median_ms(), one.latency().median_ms());
 
   // The second job's candidate was served the first one's training: it has
   // that training's model to download, the same bytes.
