@@ -157,7 +157,8 @@ int RunTrain(int argc, char** argv) {
   absl::StatusOr<TrainReport> report = Train(model->graph, &model->params, *data, o, on_epoch);
   if (!report.ok()) return FailLocal(report.status());
 
-  if (data->validation.size() > 0) model->metadata.metrics["val_accuracy"] = report->best_val_accuracy;
+  if (data->validation.size() > 0)
+    model->metadata.metrics["val_accuracy"] = report->best_val_accuracy;
   if (report->test_accuracy >= 0) model->metadata.metrics["test_accuracy"] = report->test_accuracy;
   model->metadata.metrics["train_images_per_s"] = report->train_images_per_s;
   model->metadata.provenance["dataset"] = dataset;
