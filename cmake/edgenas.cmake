@@ -2,12 +2,12 @@
 
 # edgenas_test_code(TARGET): a test binary or a library only tests link.
 # - At -O1: what the tests exercise (the parts' libraries) stays -O3; the
-#   tests' own sources, mostly GoogleTest's and JSON's templates, compile in
-#   about 0.75 of the time (search/neat/population_test.cc: 7.9 s -> 6.1 s).
+#   tests' own sources, mostly GoogleTest's and JSON's templates, need no
+#   more and compile faster.
 # - As a unity build, six sources to a compilation: the headers and the
-#   templates they share are compiled once per six (the search tests: 62 s
-#   -> 30 s). Names in a test's anonymous namespace must therefore differ
-#   from its neighbours'; helpers two tests share go to a testing/ folder.
+#   templates they share are compiled once per six. Names in a test's
+#   anonymous namespace must therefore differ from its neighbours'; helpers
+#   two tests share go to a testing/ folder.
 function(edgenas_test_code target)
   target_compile_options(${target} PRIVATE -O1)
   set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 6)
