@@ -13,6 +13,7 @@
 #include "server/coordinator.h"
 #include "server/rpc/services.h"
 #include "runtime/util/flags.h"
+#include "runtime/util/mutex_checks.h"
 
 namespace {
 
@@ -32,6 +33,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgenas::MutexChecksFollowBuildType();
   using edgenas::Flags;
   edgenas::CoordinatorOptions o;
   std::string listen = "127.0.0.1:50051", tls_cert, tls_key, dataset_dirs, redundancy;

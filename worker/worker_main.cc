@@ -15,6 +15,7 @@
 #include "edgenas/v1/services.grpc.pb.h"
 #include "runtime/exec/dnnl_util.h"
 #include "runtime/util/flags.h"
+#include "runtime/util/mutex_checks.h"
 #include "worker/enroll/worker_state.h"
 #include "worker/loop/grpc_transport.h"
 #include "worker/loop/task_loop.h"
@@ -30,6 +31,7 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgenas::MutexChecksFollowBuildType();
   // Before any thread exists (gRPC starts its own): SIGTERM and SIGINT are
   // taken by a thread that waits for them, so the task in hand ends cleanly.
   sigset_t signals;

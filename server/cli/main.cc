@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/cli/commands.h"
+#include "runtime/util/mutex_checks.h"
 
 namespace {
 
@@ -38,6 +39,7 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  edgenas::MutexChecksFollowBuildType();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

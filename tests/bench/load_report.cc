@@ -69,9 +69,21 @@ void PrintWindows(const FleetResult& r, const std::vector<TrialsAt>& samples) {
   }
 }
 
+// Trials done at `t` seconds, interpolated between the samples around it.
+double TrialsAtTime(const std::vector<TrialsAt>& samples, double t) {
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const TrialsAt &a = samples[i - 1], &b = samples[i];
+    if (t <= b.t) {
+      const double f = b.t > a.t ? (t - a.t) / (b.t - a.t) : 1;
+      return a.trials_done + f * (b.trials_done - a.trials_done);
+    }
+  }
+  return samples.empty() ? 0 : samples.back().trials_done;
+}
+
 }  // namespace
 
-void PrintLoadReport(const LoadRun& run, double report_p99_target_ms) {
+void PrintLoadReport(const LoadRun& run, double report_p99_target_ms, double kept_target) {
   const FleetResult& r = run.fleet;
   const double seconds = r.seconds;
   PrintRpcTable(r, seconds);
@@ -91,8 +103,9 @@ void PrintLoadReport(const LoadRun& run, double report_p99_target_ms) {
               static_cast<long long>(refused), reasons.c_str());
   std::printf("leases lost: %lld; heartbeats skipped (previous one still in flight): %lld\n",
               static_cast<long long>(r.lost_leases), static_cast<long long>(r.skipped_heartbeats));
-  std::printf("trials completed: %d in %.1f s (%.1f/s); job state %s\n", run.job.trials_done(),
-              seconds, run.job.trials_done() / seconds, v1::JobState_Name(run.job.state()).c_str());
+  std::printf("trials completed: %lld in %.1f s (%.1f/s) over %d job%s; the last one %s\n",
+              static_cast<long long>(run.trials_done), seconds, run.trials_done / seconds, run.jobs,
+              run.jobs == 1 ? "" : "s", v1::JobState_Name(run.job.state()).c_str());
   const long cores = sysconf(_SC_NPROCESSORS_ONLN);
   std::printf(
       "server CPU: %.1f s in %.1f s = %.1f%% of one core, %.1f%% of the machine (%ld cores)\n",
@@ -109,10 +122,21 @@ void PrintLoadReport(const LoadRun& run, double report_p99_target_ms) {
   PrintWindows(r, run.samples);
   const std::vector<uint32_t> reports = Sorted(r.rpcs[kReportResult].micros);
   const double p99 = PercentileMs(reports, 99);
-  std::printf("target ReportResult p99 < %.0f ms: %s (p99 %.2f ms over %zu reports)\n\n",
+  std::printf("target ReportResult p99 < %.0f ms: %s (p99 %.2f ms over %zu reports)\n",
               report_p99_target_ms,
               !reports.empty() && p99 < report_p99_target_ms ? "PASS" : "FAIL", p99,
               reports.size());
+  if (seconds >= 120) {
+    const double first = TrialsAtTime(run.samples, 60) / 60;
+    const double last =
+        (TrialsAtTime(run.samples, seconds) - TrialsAtTime(run.samples, seconds - 60)) / 60;
+    const double kept = first > 0 ? last / first : 0;
+    std::printf(
+        "target last minute's trials/s >= %.0f%% of the first minute's: %s (%.1f/s, then %.1f/s: "
+        "%.1f%%)\n",
+        100 * kept_target, kept >= kept_target ? "PASS" : "FAIL", first, last, 100 * kept);
+  }
+  std::printf("\n");
 }
 
 }  // namespace bench
