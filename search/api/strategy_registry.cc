@@ -10,6 +10,7 @@
 #include "search/codeepneat/codeepneat_strategy.h"
 #include "search/deepneat/deepneat_strategy.h"
 #include "search/fixed/fixed_strategy.h"
+#include "search/morphism/morphism_strategy.h"
 #include "search/random/random_strategy.h"
 
 namespace edgenas {
@@ -26,6 +27,7 @@ constexpr StrategyEntry kStrategies[] = {
     {"fixed", &FixedStrategy::ValidateParams, &FixedStrategy::Make},
     {"neat", &DeepNeatStrategy::ValidateParams, &DeepNeatStrategy::Make},
     {"codeepneat", &CoDeepNeatStrategy::ValidateParams, &CoDeepNeatStrategy::Make},
+    {"morphism", &MorphismStrategy::ValidateParams, &MorphismStrategy::Make},
 };
 
 absl::StatusOr<const StrategyEntry*> Find(const std::string& name) {

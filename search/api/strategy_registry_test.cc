@@ -9,7 +9,7 @@ namespace edgenas {
 namespace {
 
 TEST(StrategyRegistryTest, KnowsRandom) {
-  EXPECT_EQ(StrategyNames(), (std::vector<std::string>{"random", "fixed", "neat", "codeepneat"}));
+  EXPECT_EQ(StrategyNames(), (std::vector<std::string>{"random", "fixed", "neat", "codeepneat", "morphism"}));
   EXPECT_TRUE(ValidateStrategyParams("random", nlohmann::json::object()).ok());
 
   absl::StatusOr<std::unique_ptr<SearchStrategy>> strategy = MakeStrategy("random", {{"batch", 2}});
@@ -34,9 +34,9 @@ TEST(StrategyRegistryTest, RefusesUnknownNamesListingTheKnownOnes) {
       MakeStrategy("nope", nlohmann::json::object());
   ASSERT_FALSE(strategy.ok());
   EXPECT_EQ(strategy.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(strategy.status().message(), "unknown strategy 'nope' (known: random, fixed, neat, codeepneat)");
+  EXPECT_EQ(strategy.status().message(), "unknown strategy 'nope' (known: random, fixed, neat, codeepneat, morphism)");
   absl::Status st = ValidateStrategyParams("nope", nlohmann::json::object());
-  EXPECT_EQ(st.message(), "unknown strategy 'nope' (known: random, fixed, neat, codeepneat)");
+  EXPECT_EQ(st.message(), "unknown strategy 'nope' (known: random, fixed, neat, codeepneat, morphism)");
 }
 
 // Messages start with the field's path inside the parameters, so a caller

@@ -7,12 +7,12 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/graph/graph_hash.h"
 #include "search/api/json_params.h"
+#include "search/space/job_space.h"
 
 namespace edgenas {
 namespace {
@@ -87,28 +87,6 @@ struct RandomSearchState {
     return p.Finish();
   }
 };
-
-// The space with the job's input shape and class count; an option the
-// parameters set explicitly must agree with the job.
-absl::StatusOr<MobileSpace> SpaceForJob(const RandomSearchParams& params,
-                                        const SearchSettings& settings) {
-  MobileSpace space = params.space;
-  for (auto [key, field, job_value] :
-       {std::tuple{"input_channels", &space.input_channels, settings.input_channels},
-        {"input_height", &space.input_height, settings.input_height},
-        {"input_width", &space.input_width, settings.input_width},
-        {"num_classes", &space.num_classes, settings.num_classes}}) {
-    if (params.space_json.contains(key) && *field != job_value) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("space.", key, ": ", *field, " differs from the job's ", job_value));
-    }
-    *field = job_value;
-  }
-  if (auto s = space.Validate(); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("space.", s.message()));
-  }
-  return space;
-}
 
 // The next architecture whose graph is neither in `seen` nor in `more`
 // (its hash joins `more`); nullopt when the space seems exhausted.
@@ -188,7 +166,7 @@ absl::StatusOr<std::unique_ptr<SearchStrategy>> RandomStrategy::Make(const nlohm
 
 absl::Status RandomStrategy::Run(SearchContext& ctx) {
   const SearchSettings& settings = ctx.settings();
-  absl::StatusOr<MobileSpace> space = SpaceForJob(params_, settings);
+  absl::StatusOr<MobileSpace> space = SpaceForJob(params_.space, &params_.space_json, settings);
   if (!space.ok()) return space.status();
 
   RandomSearchState state;

@@ -96,6 +96,8 @@ class InMemorySearchContext : public SearchContext {
   void SeedCheckpoint(StrategyCheckpoint checkpoint) { checkpoint_ = std::move(checkpoint); }
   void SeedCheckpoint(nlohmann::json state) { checkpoint_ = StrategyCheckpoint{std::move(state), {}}; }
   void SeedCache(const std::map<std::string, TrialResult>& results);
+  // The trained models of the crashed context, which a store would have kept.
+  void SeedModels(const std::map<std::string, Model>& models) { models_.insert(models.begin(), models.end()); }
   // From now on Restore fails as for a damaged store.
   void CorruptCheckpoint() { checkpoint_corrupt_ = true; }
 
@@ -106,6 +108,7 @@ class InMemorySearchContext : public SearchContext {
   const std::vector<TrialResult>& results() const { return results_; }
   // Results by EvaluationKey, as a resumed context wants them.
   const std::map<std::string, TrialResult>& cache() const { return cache_; }
+  const std::map<std::string, Model>& models() const { return models_; }
   int fitness_calls() const { return fitness_calls_; }
   double work_done() const { return work_done_; }
   bool crashed() const { return crashed_; }
