@@ -184,13 +184,19 @@ absl::StatusOr<std::vector<MorphCandidate>> MorphTreeSearch::Neighbours(
       model = *std::move(m);
     }
     absl::StatusOr<Model> child = ApplyMorphs(*model, {step}, morph_);
-    if (!child.ok()) return child.status();  // MorphSites said it applies
+    if (!child.ok()) {
+      // MorphSites said it applies, so this is a disagreement between a
+      // check and its morph: counted (and reported by the strategy), not
+      // worth a whole search.
+      ++stats->failed;
+      continue;
+    }
     absl::StatusOr<GraphInfo> info = AnalyzeGraph(child->graph);
     if (!info.ok()) return info.status();
     absl::StatusOr<std::string> hash = CanonicalHash(child->graph);
     if (!hash.ok()) return hash.status();
     if (info->flops > max_flops_ || !seen->insert(*hash).second) {
-      if (stats != nullptr) ++stats->refused;
+      ++stats->refused;
       continue;
     }
     absl::StatusOr<ArchitectureDescriptor> descriptor = Describe(child->graph);
@@ -204,7 +210,7 @@ absl::StatusOr<std::vector<MorphCandidate>> MorphTreeSearch::Neighbours(
     c.graph_hash = *std::move(hash);
     c.flops = info->flops;
     c.acquisition = acquisition_(c.descriptor);
-    if (stats != nullptr) ++stats->generated;
+    ++stats->generated;
     out.push_back(std::move(c));
   }
   return out;

@@ -71,6 +71,7 @@ struct TreeSearchStats {
   int expanded = 0;   // nodes popped and expanded
   int generated = 0;  // neighbours scored
   int refused = 0;    // neighbours over the size bound or already seen
+  int failed = 0;     // morphs MorphSites listed that then did not apply
 };
 
 class MorphTreeSearch {
@@ -104,7 +105,7 @@ class MorphTreeSearch {
   absl::StatusOr<std::vector<MorphCandidate>> Neighbours(const MorphCandidate& node,
                                                          std::set<std::string>* seen,
                                                          std::mt19937_64& rng,
-                                                         TreeSearchStats* stats);
+                                                         TreeSearchStats* stats);  // not null
 
   // The root's model, from load_ or from the few kept since (most recently
   // used first).

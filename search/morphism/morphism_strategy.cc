@@ -341,11 +341,16 @@ absl::Status MorphismStrategy::Run(SearchContext& ctx) {
         {static_cast<int>(state.models.size()),
          absl::StrFormat("morphism: %d models; this round %d child%s (first: %d morph%s of model "
                          "%d), best reward %.4f (this round %.4f); annealing expanded %d nodes, "
-                         "scored %d, in %.1f s",
+                         "scored %d, in %.1f s%s",
                          static_cast<int>(state.models.size()), static_cast<int>(children.size()),
                          children.size() == 1 ? "" : "ren", static_cast<int>(first.steps.size()),
                          first.steps.size() == 1 ? "" : "s", roots[first.root], best, best_child,
-                         stats.expanded, stats.generated, choice_seconds)});
+                         stats.expanded, stats.generated, choice_seconds,
+                         stats.failed > 0
+                             ? absl::StrCat("; ", stats.failed,
+                                            " listed morphs did not apply (a bug: please report)")
+                                   .c_str()
+                             : "")});
   }
   return absl::OkStatus();
 }

@@ -148,6 +148,31 @@ TEST(ArchitectureDistanceTest, EditDistanceIsZeroOnItselfAndSymmetric) {
   }
 }
 
+TEST(ArchitectureDistanceTest, EditDistanceObeysTheTriangleInequality) {
+  // Architectures of the space, and random descriptors with every layer and
+  // merge kind, lengths and positions.
+  std::vector<ArchitectureDescriptor> d;
+  for (const Graph& g : SpaceGraphs(20, 41)) d.push_back(DescribeOk(g));
+  std::mt19937_64 rng(43);
+  std::uniform_int_distribution<int> count(0, 6), kind(0, 6), width(1, 64), kernel(0, 7),
+      stride(1, 2), pos(0, 9), merge(0, 2);
+  for (int i = 0; i < 40; ++i) {
+    ArchitectureDescriptor x;
+    for (int n = count(rng); n > 0; --n)
+      x.layers.push_back({static_cast<LayerKind>(kind(rng)), width(rng), kernel(rng), stride(rng)});
+    for (int n = count(rng); n > 0; --n) {
+      int a = pos(rng), b = pos(rng);
+      x.skips.push_back({std::min(a, b), std::max(a, b), static_cast<MergeKind>(merge(rng))});
+    }
+    d.push_back(std::move(x));
+  }
+  std::uniform_int_distribution<size_t> pick(0, d.size() - 1);
+  for (int t = 0; t < 20000; ++t) {
+    const ArchitectureDescriptor &x = d[pick(rng)], &y = d[pick(rng)], &z = d[pick(rng)];
+    ASSERT_LE(EditDistance(x, z), EditDistance(x, y) + EditDistance(y, z) + 1e-9) << "triple " << t;
+  }
+}
+
 TEST(GaussianProcessTest, BourgainEmbeddingNeverStretchesADistance) {
   const std::vector<Graph> graphs = SpaceGraphs(40, 11);
   std::vector<ArchitectureDescriptor> d;
@@ -184,6 +209,8 @@ TEST(GaussianProcessTest, KernelIsPositiveSemiDefiniteOnManyArchitectures) {
   // PSD: with a jitter far below the fitted noise, Cholesky still succeeds,
   // and x^T K x >= 0 for random x.
   std::vector<std::vector<double>> k = gp->kernel();
+  for (size_t i = 0; i < k.size(); ++i)
+    for (size_t j = 0; j < k.size(); ++j) ASSERT_EQ(k[i][j], k[j][i]);
   for (size_t i = 0; i < k.size(); ++i) k[i][i] += 1e-9;
   EXPECT_TRUE(Cholesky(k).ok());
   std::mt19937_64 rng(9);

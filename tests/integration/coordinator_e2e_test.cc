@@ -233,6 +233,16 @@ TEST(CoordinatorEndToEnd, BadSpecsAreRefusedNamingTheFieldAndNothingIsStored) {
       {[](v1::JobSpec& s) { s.mutable_training()->set_epochs(1000000); }, "training.epochs"},
       {[deep](v1::JobSpec& s) { s.mutable_strategy()->set_params_json("{\"x\": " + deep + "}"); }, "strategy.params"},
       {[](v1::JobSpec& s) { s.set_compression_json("{\"prune\": 0.5}"); }, "compression"},
+      {[](v1::JobSpec& s) {
+         s.mutable_strategy()->set_name("morphism");
+         s.mutable_strategy()->set_params_json(R"({"annealing": {"cooling": 3}})");
+       },
+       "annealing.cooling"},
+      {[](v1::JobSpec& s) {
+         s.mutable_strategy()->set_name("codeepneat");
+         s.mutable_strategy()->set_params_json(R"({"assemblies_per_blueprint": 0})");
+       },
+       "assemblies_per_blueprint"},
   };
   for (const Case& c : cases) {
     v1::SubmitJobRequest req;
