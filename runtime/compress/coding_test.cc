@@ -1,9 +1,12 @@
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <cmath>
 #include <random>
 
 #include "gtest/gtest.h"
 #include "runtime/compress/huffman.h"
+#include "runtime/compress/shared_tensor.h"
 #include "runtime/compress/weight_sharing.h"
 
 namespace edgenas {
@@ -145,6 +148,82 @@ TEST(WeightSharingTest, RelativeIndexRoundTripsWithFillers) {
     if (!r.filler[i]) kept.push_back((*back)[i]);
   EXPECT_EQ(kept, positions);
   EXPECT_FALSE(DecodePositions(r.gaps, 38).ok());
+}
+
+// A layer as Deep Compression leaves it: `density` of the weights kept,
+// each one of `k` shared values.
+std::vector<float> PrunedSharedLayer(size_t n, double density, int k, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::normal_distribution<float> w(0, 0.05f);
+  std::vector<float> centroids(k);
+  for (float& c : centroids) c = w(rng);
+  std::vector<float> out(n, 0.0f);
+  for (float& v : out)
+    if (u(rng) < density) v = centroids[rng() % k];
+  return out;
+}
+
+bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(SharedTensorTest, DecodesBitForBitAndIsSmallForAPrunedSharedLayer) {
+  // LeNet-300-100's first layer after Deep Compression: 8% kept, 32 values.
+  std::vector<float> layer = PrunedSharedLayer(784 * 300, 0.08, 32, 1);
+  layer[5] = -0.0f;  // a negative zero is a value of its own
+  layer[6] = std::numeric_limits<float>::quiet_NaN();
+  const std::optional<SharedTensorCode> code = EncodeSharedTensor(layer);
+  ASSERT_TRUE(code.has_value());
+  absl::StatusOr<std::vector<float>> back = DecodeSharedTensor(*code, static_cast<int64_t>(layer.size()));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(BitwiseEqual(*back, layer));
+  const double ratio = static_cast<double>(layer.size() * sizeof(float)) / code->bytes();
+  RecordProperty("compression_ratio", std::to_string(ratio));
+  RecordProperty("index_bits", code->index_bits);
+  // About 8.5 bits per kept weight (Huffman-coded gap and cluster) against
+  // 32 bits for every weight.
+  EXPECT_GT(ratio, 30.0);
+}
+
+TEST(SharedTensorTest, EmptyAllZeroAndDenseTensorsAreHandled) {
+  for (const std::vector<float>& t : {std::vector<float>{}, std::vector<float>(1000, 0.0f),
+                                      PrunedSharedLayer(500, 1.0, 3, 2)}) {
+    const std::optional<SharedTensorCode> code = EncodeSharedTensor(t);
+    ASSERT_TRUE(code.has_value());
+    absl::StatusOr<std::vector<float>> back = DecodeSharedTensor(*code, static_cast<int64_t>(t.size()));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_TRUE(BitwiseEqual(*back, t));
+  }
+  // More distinct values than a codebook holds.
+  std::vector<float> distinct(kMaxCodebook + 1);
+  for (size_t i = 0; i < distinct.size(); ++i) distinct[i] = 1.0f + static_cast<float>(i) * 1e-4f;
+  EXPECT_FALSE(EncodeSharedTensor(distinct).has_value());
+}
+
+TEST(SharedTensorTest, DamagedCodesAreRefused) {
+  const std::vector<float> layer = PrunedSharedLayer(5000, 0.1, 8, 3);
+  const SharedTensorCode good = *EncodeSharedTensor(layer);
+  // The wrong count: fewer positions than the entries reach.
+  EXPECT_FALSE(DecodeSharedTensor(good, 100).ok());
+  SharedTensorCode c = good;
+  c.index_bits = 0;
+  EXPECT_FALSE(DecodeSharedTensor(c, 5000).ok());
+  c = good;
+  c.clusters.resize(c.clusters.size() / 2);
+  EXPECT_FALSE(DecodeSharedTensor(c, 5000).ok());
+  c = good;
+  c.codebook.pop_back();  // a cluster index now past the codebook
+  EXPECT_FALSE(DecodeSharedTensor(c, 5000).ok());
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 300; ++trial) {
+    c = good;
+    std::string& part = trial % 2 ? c.gaps : c.clusters;
+    const size_t at = rng() % part.size();
+    part[at] = static_cast<char>(part[at] ^ (1 << (rng() % 8)));
+    absl::StatusOr<std::vector<float>> r = DecodeSharedTensor(c, 5000);
+    if (r.ok()) EXPECT_EQ(r->size(), 5000u);
+  }
 }
 
 }  // namespace
