@@ -164,7 +164,7 @@ std::vector<float> PrunedSharedLayer(size_t n, double density, int k, uint64_t s
   return out;
 }
 
-bool BitwiseEqual(const std::vector<float>& a, const std::vector<float>& b) {
+bool SameFloatBits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
@@ -177,7 +177,7 @@ TEST(SharedTensorTest, DecodesBitForBitAndIsSmallForAPrunedSharedLayer) {
   ASSERT_TRUE(code.has_value());
   absl::StatusOr<std::vector<float>> back = DecodeSharedTensor(*code, static_cast<int64_t>(layer.size()));
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_TRUE(BitwiseEqual(*back, layer));
+  EXPECT_TRUE(SameFloatBits(*back, layer));
   const double ratio = static_cast<double>(layer.size() * sizeof(float)) / code->bytes();
   RecordProperty("compression_ratio", std::to_string(ratio));
   RecordProperty("index_bits", code->index_bits);
@@ -193,7 +193,7 @@ TEST(SharedTensorTest, EmptyAllZeroAndDenseTensorsAreHandled) {
     ASSERT_TRUE(code.has_value());
     absl::StatusOr<std::vector<float>> back = DecodeSharedTensor(*code, static_cast<int64_t>(t.size()));
     ASSERT_TRUE(back.ok()) << back.status();
-    EXPECT_TRUE(BitwiseEqual(*back, t));
+    EXPECT_TRUE(SameFloatBits(*back, t));
   }
   // More distinct values than a codebook holds.
   std::vector<float> distinct(kMaxCodebook + 1);

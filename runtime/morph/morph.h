@@ -89,6 +89,21 @@ struct WidenOptions {
 // squeeze-and-excite's gate), and concats.
 absl::StatusOr<Model> Widen(const Model& parent, const WidenOptions& options);
 
+// ---- narrow (the inverse of widen) ---------------------------------------
+
+struct NarrowOptions {
+  std::string node;       // a conv with groups 1 or a dense
+  std::vector<int> keep;  // the output channels (units) kept: ascending, distinct
+};
+
+// Keeps only `keep` of the node's output channels and, wherever the value
+// flows (as for Widen: batch norm, activations, pools, depthwise convs,
+// residual adds and SE gates, whose other inputs keep the same channels, and
+// concats), the matching ones; its readers keep their input columns for
+// them. Not function-preserving: what the dropped channels contributed is
+// lost (filter pruning, which then fine-tunes, is built on it).
+absl::StatusOr<Model> Narrow(const Model& parent, const NarrowOptions& options);
+
 // ---- skip connections ----------------------------------------------------
 
 enum class SkipKind {

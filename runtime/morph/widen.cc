@@ -1,4 +1,5 @@
-// Net2WiderNet: replicate a conv's channels or a dense's units.
+// Net2WiderNet: replicate a conv's channels or a dense's units; and its
+// inverse, Narrow: keep a subset of them.
 //
 // Node h's new channel j copies channel g(j) (g(j) = j for the n it has, else
 // uniform in [0, n)); its readers' weights for it become W[:, g(j)] / |g^-1(g(j))|,
@@ -126,6 +127,39 @@ absl::StatusOr<Model> Widen(const Model& parent, const WidenOptions& options) {
       std::move(child), absl::StrCat("widen ", options.node, " to ", options.width,
                                      options.noise > 0 ? absl::StrCat(" noise ", options.noise)
                                                        : std::string()));
+}
+
+}  // namespace edgenas
+
+namespace edgenas {
+
+absl::StatusOr<Model> Narrow(const Model& parent, const NarrowOptions& options) {
+  absl::StatusOr<GraphInfo> info = AnalyzeGraph(parent.graph);
+  if (!info.ok()) return info.status();
+  absl::StatusOr<int> v = morph_internal::FindValue(parent.graph, options.node, "narrow");
+  if (!v.ok()) return v.status();
+  if (*v == kGraphInput)
+    return morph_internal::RefuseValue(parent.graph, *v, "narrow needs a conv or dense producer");
+  if (absl::Status s = CheckTarget(parent.graph, *info, *v); !s.ok()) return s;
+  const int n = info->nodes[*v].shape.channels;
+  if (options.keep.empty())
+    return morph_internal::BadOption("keep", "must keep at least one channel");
+  for (size_t i = 0; i < options.keep.size(); ++i) {
+    if (options.keep[i] < 0 || options.keep[i] >= n || (i > 0 && options.keep[i] <= options.keep[i - 1]))
+      return morph_internal::BadOption(
+          "keep", absl::StrCat("must be ascending distinct channels of '", options.node,
+                               "', which has ", n));
+  }
+  absl::StatusOr<ChannelPlan> plan = morph_internal::PlanChannels(parent.graph, *info, *v, options.keep);
+  if (!plan.ok())
+    return absl::Status(plan.status().code(),
+                        absl::StrCat("narrow '", options.node, "': ", plan.status().message()));
+  Model child{parent.graph, parent.params, parent.metadata};
+  morph_internal::ApplyChannelPlan(*plan, parent.graph, *info, /*rewrite_source=*/true,
+                                   &child.graph, &child.params);
+  return morph_internal::FinishChild(
+      std::move(child),
+      absl::StrCat("narrow ", options.node, " to ", options.keep.size(), " of ", n));
 }
 
 }  // namespace edgenas
