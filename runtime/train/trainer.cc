@@ -82,6 +82,10 @@ absl::StatusOr<TrainReport> Train(const Graph& graph, ParamStore* params, const 
       correct += CountCorrect(net.Logits(), batch.labels.data(), batch.count, classes);
       net.Backward(dlogits.data());
       optimizer->Step(params, net.Grads(), lr);
+      if (o.after_step) {
+        o.after_step(params);
+        params->Touch();
+      }
       epoch_train_seconds += Seconds(t0);
       seen += batch.count;
       er.lr = lr;

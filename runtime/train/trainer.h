@@ -29,6 +29,10 @@ struct TrainOptions {
   AugmentOptions augment;
   int early_stop_patience = 0;  // epochs without a better validation accuracy; 0 = off
   bool evaluate_test = true;    // the final report only; never used to choose
+  // A constraint on the weights applied after every update (a pruned
+  // layer's mask, shared weights' centroids); null: none. The trainer
+  // touches the store after it.
+  std::function<void(ParamStore*)> after_step;
 };
 
 struct EpochReport {
