@@ -20,8 +20,10 @@
 //
 // Decisions, in the order ENAS's controller makes them: for each layer i its
 // operation (6 choices), then one skip bit (2 choices) for each layer j < i.
-#ifndef EDGENAS_SEARCH_ENAS_MACRO_SPACE_H_
-#define EDGENAS_SEARCH_ENAS_MACRO_SPACE_H_
+// In the runtime, not in search/: a trainer that trains the supergraph
+// builds the children it is sent from their decisions.
+#ifndef EDGENAS_RUNTIME_SUPERNET_MACRO_SPACE_H_
+#define EDGENAS_RUNTIME_SUPERNET_MACRO_SPACE_H_
 
 #include <cstdint>
 #include <random>
@@ -32,7 +34,7 @@
 #include "runtime/graph/graph.h"
 
 namespace edgenas {
-namespace enas {
+namespace supernet {
 
 enum class MacroOp { kConv3, kConv5, kSepConv3, kSepConv5, kMaxPool, kAvgPool };
 inline constexpr int kMacroOps = 6;
@@ -62,7 +64,7 @@ absl::StatusOr<Graph> MacroChild(const MacroSpaceConfig& config, const std::vect
 // initialises a graph's (He for convs and denses).
 absl::StatusOr<ParamStore> MacroSharedParams(const MacroSpaceConfig& config, uint64_t seed);
 
-}  // namespace enas
+}  // namespace supernet
 }  // namespace edgenas
 
-#endif  // EDGENAS_SEARCH_ENAS_MACRO_SPACE_H_
+#endif  // EDGENAS_RUNTIME_SUPERNET_MACRO_SPACE_H_

@@ -1,4 +1,4 @@
-#include "search/enas/macro_space.h"
+#include "runtime/supernet/macro_space.h"
 
 #include <cmath>
 #include <random>

@@ -1,4 +1,4 @@
-#include "search/enas/macro_space.h"
+#include "runtime/supernet/macro_space.h"
 
 #include <algorithm>
 #include <map>
@@ -8,7 +8,7 @@
 #include "runtime/graph/blocks.h"
 
 namespace edgenas {
-namespace enas {
+namespace supernet {
 namespace {
 
 constexpr MacroOp kOps[kMacroOps] = {MacroOp::kConv3,    MacroOp::kConv5,   MacroOp::kSepConv3,
@@ -188,5 +188,5 @@ absl::StatusOr<ParamStore> MacroSharedParams(const MacroSpaceConfig& config, uin
   return store;
 }
 
-}  // namespace enas
+}  // namespace supernet
 }  // namespace edgenas
