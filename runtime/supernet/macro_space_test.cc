@@ -9,7 +9,7 @@
 #include "runtime/graph/analyze.h"
 
 namespace edgenas {
-namespace enas {
+namespace supernet {
 namespace {
 
 std::vector<int> RandomDecisions(const MacroSpaceConfig& c, uint64_t seed) {
@@ -88,5 +88,5 @@ TEST(EnasMacroSpaceTest, BadDecisionsAndConfigsAreRefused) {
 }
 
 }  // namespace
-}  // namespace enas
+}  // namespace supernet
 }  // namespace edgenas
