@@ -129,10 +129,6 @@ absl::StatusOr<Model> Widen(const Model& parent, const WidenOptions& options) {
                                                        : std::string()));
 }
 
-}  // namespace edgenas
-
-namespace edgenas {
-
 absl::StatusOr<Model> Narrow(const Model& parent, const NarrowOptions& options) {
   absl::StatusOr<GraphInfo> info = AnalyzeGraph(parent.graph);
   if (!info.ok()) return info.status();
