@@ -196,15 +196,23 @@ TEST(GaussianProcessTest, BourgainEmbeddingNeverStretchesADistance) {
   }
 }
 
-TEST(GaussianProcessTest, KernelIsPositiveSemiDefiniteOnManyArchitectures) {
-  const std::vector<Graph> graphs = SpaceGraphs(60, 17);
+// `count` architectures of the space and their toy accuracies.
+struct ToyPoints {
   std::vector<ArchitectureDescriptor> xs;
   std::vector<double> ys;
-  for (const Graph& g : graphs) {
-    xs.push_back(DescribeOk(g));
-    ys.push_back(ToyFitness(g).val_accuracy);
+};
+ToyPoints ToyArchitectures(int count, uint64_t seed) {
+  ToyPoints p;
+  for (const Graph& g : SpaceGraphs(count, seed)) {
+    p.xs.push_back(DescribeOk(g));
+    p.ys.push_back(ToyFitness(g).val_accuracy);
   }
-  absl::StatusOr<ArchitectureGp> gp = ArchitectureGp::Fit(xs, ys, 4);
+  return p;
+}
+
+TEST(GaussianProcessTest, KernelIsPositiveSemiDefiniteOnManyArchitectures) {
+  const ToyPoints points = ToyArchitectures(60, 17);
+  absl::StatusOr<ArchitectureGp> gp = ArchitectureGp::Fit(points.xs, points.ys, 4);
   ASSERT_TRUE(gp.ok()) << gp.status();
   // PSD: with a jitter far below the fitted noise, Cholesky still succeeds,
   // and x^T K x >= 0 for random x.
@@ -226,13 +234,9 @@ TEST(GaussianProcessTest, KernelIsPositiveSemiDefiniteOnManyArchitectures) {
 }
 
 TEST(GaussianProcessTest, FitsItsPointsAndIsUnsureFarFromThem) {
-  const std::vector<Graph> graphs = SpaceGraphs(30, 23);
-  std::vector<ArchitectureDescriptor> xs;
-  std::vector<double> ys;
-  for (const Graph& g : graphs) {
-    xs.push_back(DescribeOk(g));
-    ys.push_back(ToyFitness(g).val_accuracy);
-  }
+  const ToyPoints points = ToyArchitectures(30, 23);
+  const std::vector<ArchitectureDescriptor>& xs = points.xs;
+  const std::vector<double>& ys = points.ys;
   absl::StatusOr<ArchitectureGp> gp = ArchitectureGp::Fit(xs, ys, 4);
   ASSERT_TRUE(gp.ok()) << gp.status();
   double mean_sd_at_points = 0;
