@@ -8,8 +8,6 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/graph/presets.h"
-#include "runtime/morph/morph.h"
 #include "search/api/task_payloads.h"
 #include "search/testing/context_contract.h"
 #include "server/coordinator.h"
@@ -146,51 +144,6 @@ class StoreHarness : public ContractHarness {
   std::atomic<bool> cancelled_{false};
   std::unique_ptr<StoreSearchContext> ctx_;
 };
-
-// Network morphism's promise (issue #18): a child made by a
-// function-preserving morph of a trained cnn-bn and trained one more epoch
-// from its parent's weights ends at least as accurate as its parent. Every
-// training runs on the remote trainer, the child's weights fetched from the
-// coordinator like any initial weights.
-TEST(StoreMorphTest, AMorphedChildTrainedOneEpochIsAtLeastAsAccurateAsItsParent) {
-  if (!contract::HaveFashionMnist()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  StoreHarness harness;
-  SearchSettings s = contract::Settings();
-  s.dataset.max_train_images = 0;  // the whole training split, 6,000 images held out
-  s.dataset.validation_fraction = 0.1;
-  s.training.epochs = 3;
-  s.training.batch_size = 64;
-  SearchContext& ctx = harness.Open(s);
-  EvaluationRequest parent_request;
-  parent_request.graph = *Preset("cnn-bn");
-  const TrialResult parent = contract::One(ctx, parent_request);
-  ASSERT_TRUE(parent.ok) << parent.error;
-  absl::StatusOr<Model> trained = ctx.LoadModel(parent.model_id);
-  ASSERT_TRUE(trained.ok()) << trained.status();
-
-  DeepenOptions deepen;
-  deepen.after = "relu2";
-  WidenOptions widen;
-  widen.node = "conv1";
-  widen.width = 48;
-  widen.noise = 0.01f;
-  TrainingSettings one_epoch = s.training;
-  one_epoch.epochs = 1;
-  for (auto [what, child] : {std::pair{"deepen after relu2", Deepen(*trained, deepen)},
-                             {"widen conv1 to 48", Widen(*trained, widen)}}) {
-    ASSERT_TRUE(child.ok()) << what << ": " << child.status();
-    EvaluationRequest r;
-    r.graph = child->graph;
-    r.initial_weights = std::make_shared<ParamStore>(child->params);
-    r.parent_model_id = parent.model_id;
-    r.training = one_epoch;
-    const TrialResult result = contract::One(ctx, r);
-    ASSERT_TRUE(result.ok) << what << ": " << result.error;
-    std::printf("cnn-bn after 3 epochs %.4f; %s, then 1 epoch: %.4f\n", parent.val_accuracy, what,
-                result.val_accuracy);
-    EXPECT_GE(result.val_accuracy, parent.val_accuracy) << what;
-  }
-}
 
 INSTANTIATE_TEST_SUITE_P(Coordinator, ContextContractTest,
                          ::testing::Values(HarnessFactory(
