@@ -138,7 +138,9 @@ absl::Status LoadTrained(SearchContext& ctx, Trained* t) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Trained> Record(SearchContext& ctx, const TrialResult& r, std::string hash,
+// The result of evaluating `graph`: its graph and descriptor are known
+// here, so the stored model is not read back (only a resume loads them).
+absl::StatusOr<Trained> Record(const TrialResult& r, const Graph& graph, std::string hash,
                                int parent, std::vector<MorphStep> steps) {
   Trained t;
   t.hash = std::move(hash);
@@ -147,7 +149,10 @@ absl::StatusOr<Trained> Record(SearchContext& ctx, const TrialResult& r, std::st
   if (r.ok && std::isfinite(r.reward)) {
     t.model_id = r.model_id;
     t.reward = r.reward;
-    if (absl::Status s = LoadTrained(ctx, &t); !s.ok()) return s;
+    absl::StatusOr<ArchitectureDescriptor> d = morphism::Describe(graph);
+    if (!d.ok()) return d.status();
+    t.graph = graph;
+    t.descriptor = *std::move(d);
   }
   return t;
 }
@@ -241,7 +246,7 @@ absl::Status MorphismStrategy::Run(SearchContext& ctx) {
     const std::vector<std::optional<TrialResult>> results = WaitAll(ctx, ctx.Evaluate(graphs));
     if (!AllArrived(results)) return absl::OkStatus();  // stopped: nothing to keep yet
     for (size_t i = 0; i < results.size(); ++i) {
-      absl::StatusOr<Trained> t = Record(ctx, *results[i], hashes[i], -1, {});
+      absl::StatusOr<Trained> t = Record(*results[i], graphs[i], hashes[i], -1, {});
       if (!t.ok()) return t.status();
       state.models.push_back(*std::move(t));
     }
@@ -326,7 +331,7 @@ absl::Status MorphismStrategy::Run(SearchContext& ctx) {
 
     double best_child = -std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < children.size(); ++i) {
-      absl::StatusOr<Trained> t = Record(ctx, *results[i], children[i].graph_hash,
+      absl::StatusOr<Trained> t = Record(*results[i], children[i].graph, children[i].graph_hash,
                                          roots[children[i].root], children[i].steps);
       if (!t.ok()) return t.status();
       if (t->ok()) best_child = std::max(best_child, t->reward);
